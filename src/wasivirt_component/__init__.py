@@ -2,4 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .image.spec import VFS
+
+__all__ = ["VFS", "__version__"]
+
+
+def __getattr__(attr: str) -> Any:
+    """`VFS` is imported on first use, so `import wasivirt_component` stays cheap."""
+    if attr == "VFS":
+        from .image.spec import VFS
+
+        return VFS
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -1,0 +1,345 @@
+"""The VFS image: the tree encoded as numbered blobs (docs/image-format.md), and back.
+
+`encode_image` returns the image exactly as it sits in the image component's memory,
+starting at address 0:
+
+    [0, 40)            header (blob 0)
+    [40, 40 + 8n)      blob table: n × (u32 address, u32 length), entry i for blob i
+    [40 + 8n, ...)     the other blobs, in blob order (identical host files stored once)
+
+so the component only wraps these bytes in a data segment, and `decode_image` (tests,
+`wasivirt inspect`) reads them without the component.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ..errors import BinaryFormatError, SpecError
+from .tree import (Directory, File, InlineSource, Mount, Node, Symlink, check_name,
+                   located)
+
+MAGIC = b"WVIM"
+VERSION = 1
+HEADER = struct.Struct("<4sIIIQIIQ")  # magic, version, flags, root, secs, nanos, blobs, reserved
+TABLE_OFFSET = HEADER.size  # 40
+TABLE_ENTRY = struct.Struct("<II")  # address, length
+ENTRY = struct.Struct("<BBHIQ")  # kind, flags, name length, blob, size; then the name
+COUNT = struct.Struct("<I")
+
+FLAG_TREE_READ_ONLY = 0x1
+ENTRY_READ_ONLY = 0x1
+
+KIND_DIRECTORY = 1
+KIND_FILE = 2
+KIND_SYMLINK = 3
+KIND_MOUNT = 4
+KIND_NAMES = {KIND_DIRECTORY: "directory", KIND_FILE: "file", KIND_SYMLINK: "symlink", KIND_MOUNT: "mount"}
+
+HEADER_BLOB = 0
+ROOT_BLOB = 1
+# The component needs 8 more bytes (a return area) after the image, 8-aligned, and a
+# wasm32 memory holds 4 GiB.
+MAX_IMAGE_BYTES = (1 << 32) - 16
+
+
+class ImageFormatError(BinaryFormatError):
+    """Bytes that are not a well-formed VFS image."""
+
+
+class ImageSource(Protocol):
+    """What `encode_image` needs: a `VFS` (from the DSL) satisfies it."""
+
+    root: Directory
+    read_only: bool
+
+
+# -- encoding ----------------------------------------------------------------------------
+def _timestamp(value: int | float | datetime | None) -> tuple[int, int]:
+    """(seconds, nanoseconds) since the epoch; None means now, or $SOURCE_DATE_EPOCH."""
+    if value is None:
+        env = os.environ.get("SOURCE_DATE_EPOCH")
+        if env:
+            try:
+                return _timestamp(int(env))
+            except ValueError:
+                raise SpecError(f"SOURCE_DATE_EPOCH={env!r} is not an integer number of seconds") from None
+        ns = time.time_ns()
+        return ns // 1_000_000_000, ns % 1_000_000_000
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise SpecError("the image timestamp must be a timezone-aware datetime")
+        value = value.timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"the image timestamp must be seconds or a datetime, not {type(value).__name__}")
+    if value < 0 or value >= 1 << 63:
+        raise SpecError(f"the image timestamp {value} is out of range (before 1970?)")
+    if isinstance(value, int):
+        return value, 0
+    secs = int(value)
+    return secs, min(int(round((value - secs) * 1e9)), 999_999_999)
+
+
+def _number_nodes(root: Directory) -> list[Node | None]:
+    """Nodes by blob number: depth first, entries sorted by UTF-8 name (0 is the header)."""
+    order: list[Node | None] = [None, root]
+    stack = [iter(_sorted_entries(root))]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        node = item[1]
+        order.append(node)
+        if isinstance(node, Directory):
+            stack.append(iter(_sorted_entries(node)))
+    return order
+
+
+def _sorted_entries(directory: Directory) -> list[tuple[bytes, Node]]:
+    return sorted(((name.encode("utf-8"), node) for name, node in directory.entries.items()),
+                  key=lambda item: item[0])
+
+
+def _kind(node: Node) -> int:
+    if isinstance(node, Directory):
+        return KIND_DIRECTORY
+    if isinstance(node, File):
+        return KIND_FILE
+    if isinstance(node, Symlink):
+        return KIND_SYMLINK
+    if isinstance(node, Mount):
+        raise SpecError(located(node.origin, "host mounts are not supported by this version "
+                                             "of the image format yet"))
+    raise TypeError(f"unknown node type {type(node).__name__}")
+
+
+def _listing(directory: Directory, blob_of: dict[int, int]) -> bytes:
+    parts = [COUNT.pack(len(directory.entries))]
+    for raw, node in _sorted_entries(directory):
+        parts.append(ENTRY.pack(_kind(node), ENTRY_READ_ONLY if node.read_only else 0, len(raw),
+                                blob_of[id(node)], _node_size(node)))
+        parts.append(raw)
+    return b"".join(parts)
+
+
+def _node_size(node: Node) -> int:
+    if isinstance(node, Directory):
+        return len(node.entries)
+    if isinstance(node, File):
+        return node.source.size
+    if isinstance(node, Symlink):
+        return len(node.target.encode("utf-8"))
+    return 0
+
+
+def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None = None) -> bytes:
+    """The image of `vfs` (see the module docstring and docs/image-format.md).
+
+    Deterministic: the same tree, host files and timestamp give identical bytes.
+    `timestamp` (seconds since the epoch, or an aware datetime) becomes every node's
+    mtime/atime/ctime; by default the compose time, or $SOURCE_DATE_EPOCH when set.
+    Host files are read here, once each. Raises `SpecError` (naming the spec line that
+    declared the node) for an image over 4 GiB or an embedded file that changed or
+    vanished since the spec ran.
+    """
+    secs, nanos = _timestamp(timestamp)
+    nodes = _number_nodes(vfs.root)
+    count = len(nodes)
+    blob_of = {id(node): number for number, node in enumerate(nodes) if node is not None}
+
+    # Pass 1: sizes and addresses (no host file is read yet), so an image that cannot fit
+    # fails before reading gigabytes.
+    listings: dict[int, bytes] = {}
+    sizes = [HEADER.size]
+    for number, node in enumerate(nodes[1:], start=1):
+        if isinstance(node, Directory):
+            listings[number] = _listing(node, blob_of)
+            sizes.append(len(listings[number]))
+        else:
+            sizes.append(_node_size(node))  # type: ignore[arg-type]
+    table = bytearray(TABLE_ENTRY.size * count)
+    TABLE_ENTRY.pack_into(table, 0, 0, HEADER.size)
+    address = TABLE_OFFSET + len(table)
+    shared: dict[object, int] = {}
+    stored: list[int] = []  # blob numbers whose bytes follow, in order
+    for number in range(1, count):
+        node = nodes[number]
+        key = node.source.identity if isinstance(node, File) else None
+        if key is not None and key in shared:
+            blob_address = shared[key]
+        else:
+            blob_address = address
+            address += sizes[number]
+            stored.append(number)
+            if key is not None:
+                shared[key] = blob_address
+        TABLE_ENTRY.pack_into(table, TABLE_ENTRY.size * number, blob_address, sizes[number])
+    if address > MAX_IMAGE_BYTES:
+        origin = getattr(vfs, "origin", None) or vfs.root.origin
+        raise SpecError(located(origin, f"the VFS image needs {address} bytes "
+                                        f"({address / (1 << 30):.2f} GiB) but an image component "
+                                        "holds at most 4 GiB (a wasm32 memory)"))
+
+    header = HEADER.pack(MAGIC, VERSION, FLAG_TREE_READ_ONLY if vfs.read_only else 0, ROOT_BLOB,
+                         secs, nanos, count, 0)
+    parts: list[bytes | bytearray] = [header, table]
+    for number in stored:
+        node = nodes[number]
+        if number in listings:
+            parts.append(listings[number])
+        elif isinstance(node, File):
+            parts.append(_read_source(node))
+        elif isinstance(node, Symlink):
+            parts.append(node.target.encode("utf-8"))
+    image = b"".join(parts)
+    assert len(image) == address
+    return image
+
+
+def _read_source(node: File) -> bytes:
+    try:
+        return node.source.read()
+    except SpecError as exc:
+        raise SpecError(located(node.origin, exc.message)) from None
+
+
+# -- decoding ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Header:
+    flags: int
+    root: int
+    seconds: int
+    nanoseconds: int
+    blob_count: int
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.flags & FLAG_TREE_READ_ONLY)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One directory listing entry, as stored."""
+
+    name: str
+    kind: int
+    read_only: bool
+    blob: int
+    size: int
+
+
+class Image:
+    """A decoded image: random access to blobs and listings, checked as it is read."""
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self.data = memoryview(data)
+        if len(self.data) < HEADER.size:
+            raise ImageFormatError(f"VFS image: {len(self.data)} bytes is too short for a header")
+        magic, version, flags, root, secs, nanos, count, _ = HEADER.unpack_from(self.data, 0)
+        if magic != MAGIC:
+            raise ImageFormatError(f"VFS image: bad magic {bytes(magic)!r} (expected {MAGIC!r})")
+        if version != VERSION:
+            raise ImageFormatError(f"VFS image: format version {version} is not supported (expected {VERSION})")
+        if count < 2 or not 0 < root < count:
+            raise ImageFormatError(f"VFS image: root blob {root} is not among its {count} blobs")
+        if TABLE_OFFSET + TABLE_ENTRY.size * count > len(self.data):
+            raise ImageFormatError(f"VFS image: a table of {count} blobs does not fit in {len(self.data)} bytes")
+        self.header = Header(flags, root, secs, nanos, count)
+        self._table = [TABLE_ENTRY.unpack_from(self.data, TABLE_OFFSET + TABLE_ENTRY.size * i)
+                       for i in range(count)]
+        for number, (address, length) in enumerate(self._table):
+            if address + length > len(self.data):
+                raise ImageFormatError(f"VFS image: blob {number} ({length} bytes at {address}) "
+                                       f"runs past the end ({len(self.data)} bytes)")
+        if self._table[0] != (0, HEADER.size):
+            raise ImageFormatError("VFS image: blob 0 is not the header")
+
+    def blob(self, number: int) -> memoryview:
+        """The bytes of blob `number` (no copy)."""
+        if not 0 <= number < len(self._table):
+            raise ImageFormatError(f"VFS image: no blob {number} (the image has {len(self._table)})")
+        address, length = self._table[number]
+        return self.data[address:address + length]
+
+    def read(self, blob: int, offset: int, length: int) -> bytes:
+        """What the image component's `read` returns for the same arguments."""
+        if not 0 <= blob < len(self._table):
+            return b""
+        view = self.blob(blob)
+        return bytes(view[offset:offset + length]) if offset < len(view) else b""
+
+    def listing(self, number: int) -> list[Entry]:
+        """The entries of the directory listing in blob `number`, validated."""
+        raw = self.blob(number)
+        where = f"VFS image: listing blob {number}"
+        if len(raw) < COUNT.size:
+            raise ImageFormatError(f"{where} is too short")
+        (count,) = COUNT.unpack_from(raw, 0)
+        pos = COUNT.size
+        entries: list[Entry] = []
+        previous: bytes | None = None
+        for _ in range(count):
+            if pos + ENTRY.size > len(raw):
+                raise ImageFormatError(f"{where}: entry {len(entries)} runs past the end")
+            kind, flags, name_len, blob, size = ENTRY.unpack_from(raw, pos)
+            pos += ENTRY.size
+            if pos + name_len > len(raw):
+                raise ImageFormatError(f"{where}: a name runs past the end")
+            name_raw = bytes(raw[pos:pos + name_len])
+            pos += name_len
+            try:
+                name = check_name(name_raw.decode("utf-8"), f"blob {number}")
+            except (UnicodeDecodeError, SpecError):
+                raise ImageFormatError(f"{where}: invalid name {name_raw!r}") from None
+            if previous is not None and name_raw <= previous:
+                raise ImageFormatError(f"{where}: names are not sorted and unique at {name!r}")
+            previous = name_raw
+            if kind not in KIND_NAMES:
+                raise ImageFormatError(f"{where}: unknown kind {kind} for {name!r}")
+            if not 0 < blob < len(self._table):
+                raise ImageFormatError(f"{where}: {name!r} refers to missing blob {blob}")
+            entries.append(Entry(name, kind, bool(flags & ENTRY_READ_ONLY), blob, size))
+        if pos != len(raw):
+            raise ImageFormatError(f"{where} has {len(raw) - pos} trailing bytes")
+        return entries
+
+    def to_tree(self) -> Directory:
+        """The whole image as tree nodes (file contents copied out), for tests and tools."""
+        root = Directory()
+        stack = [(self.header.root, root, frozenset({self.header.root}))]
+        while stack:
+            number, directory, ancestors = stack.pop()
+            for entry in self.listing(number):
+                data = self.blob(entry.blob)
+                if entry.kind == KIND_DIRECTORY:
+                    if entry.blob in ancestors:
+                        raise ImageFormatError(f"VFS image: directory {entry.name!r} contains itself")
+                    node: Node = Directory(read_only=entry.read_only)
+                    stack.append((entry.blob, node, ancestors | {entry.blob}))
+                elif entry.kind == KIND_FILE:
+                    node = File(read_only=entry.read_only, source=InlineSource(bytes(data)))
+                elif entry.kind == KIND_SYMLINK:
+                    try:
+                        target = bytes(data).decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise ImageFormatError(f"VFS image: symlink {entry.name!r} target is not UTF-8") from None
+                    node = Symlink(read_only=entry.read_only, target=target)
+                else:
+                    raise ImageFormatError(f"VFS image: {KIND_NAMES[entry.kind]} entries are not supported")
+                actual = len(self.listing(entry.blob)) if entry.kind == KIND_DIRECTORY else len(data)
+                if entry.size != actual:
+                    raise ImageFormatError(f"VFS image: entry {entry.name!r} gives size {entry.size}, "
+                                           f"its blob says {actual}")
+                directory.entries[entry.name] = node
+        return root
+
+
+def decode_image(data: bytes | bytearray | memoryview) -> Image:
+    """Parse an image made by `encode_image`; raises `ImageFormatError` if malformed."""
+    return Image(data)

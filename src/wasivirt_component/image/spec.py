@@ -1,0 +1,137 @@
+"""The spec DSL: what a user's `spec.py` calls to describe the guest's filesystem.
+
+```python
+from wasivirt_component import VFS
+
+vfs = VFS()                       # VFS(read_only=True): nothing in the tree can change
+with vfs.dir("/etc") as etc:
+    etc.file("app.toml", "debug = false\\n", read_only=True)
+    with etc.dir("conf.d") as conf:
+        conf.file("empty")
+vfs.embed("/assets", "./assets")  # relative to the spec file's directory
+```
+
+Every method checks its arguments at once and raises `SpecError` with a plain message;
+the loader prefixes it with the spec file and line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import SpecError
+from . import context
+from .embed import embed_host_dir
+from .tree import Directory, File, InlineSource, Node, check_name, child_path, split_guest_path
+
+
+class DirBuilder:
+    """A directory of the tree being built; returned by `VFS.dir` and `DirBuilder.dir`.
+
+    Usable as a context manager (`with vfs.dir("/etc") as etc:`) or directly.
+    """
+
+    __slots__ = ("_node", "path")
+
+    def __init__(self, node: Directory, path: str) -> None:
+        self._node = node
+        self.path = path  # the guest path, for messages
+
+    def __enter__(self) -> DirBuilder:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<wasivirt directory {self.path}>"
+
+    def dir(self, name: str) -> DirBuilder:
+        """The subdirectory `name`, created if missing (calling again reopens it)."""
+        check_name(name, self.path)
+        return DirBuilder(_subdir(self._node, name, self.path), child_path(self.path, name))
+
+    def file(self, name: str, content: bytes | str = b"", read_only: bool = False) -> None:
+        """A regular file with `content` (a str is stored as UTF-8)."""
+        check_name(name, self.path)
+        data = _content_bytes(content, child_path(self.path, name))
+        node = File(read_only=bool(read_only), origin=context.caller_origin(), source=InlineSource(data))
+        self._node.add(name, node, self.path)
+
+
+class VFS:
+    """The filesystem a spec describes; the spec must bind one to the name `vfs`.
+
+    `read_only=True` marks the whole tree read-only: the guest can read it but never
+    create, change or delete anything in it.
+    """
+
+    def __init__(self, read_only: bool = False) -> None:
+        self.read_only = bool(read_only)
+        self.origin = context.caller_origin()
+        self.root = Directory(origin=self.origin)
+
+    def __repr__(self) -> str:
+        return f"<wasivirt VFS{' read-only' if self.read_only else ''} with {len(self.root.entries)} top-level entries>"
+
+    def dir(self, path: str) -> DirBuilder:
+        """The directory at absolute guest `path`, creating it and its parents if missing.
+
+        Opening the same path twice returns the same directory (entries accumulate).
+        """
+        parts = split_guest_path(path)
+        node, guest = self.root, "/"
+        for part in parts:
+            node = _subdir(node, part, guest)
+            guest = child_path(guest, part)
+        return DirBuilder(node, guest)
+
+    def embed(self, guest_path: str, host_dir: str | os.PathLike[str]) -> None:
+        """Copy host directory `host_dir` into the guest at `guest_path`, at compose time.
+
+        A relative `host_dir` is relative to the spec file's directory. Embedded files and
+        the directories created for them are read-only. Embedding into a directory that
+        already exists adds to it; a name present on both sides is a duplicate.
+        See `image/embed.py` for how symlinks and special files are treated.
+        """
+        existed = self._lookup(guest_path) is not None
+        target = self.dir(guest_path)
+        if not existed:
+            target._node.read_only = True
+        if not isinstance(host_dir, (str, os.PathLike)):
+            raise SpecError(f"embed: the host directory must be a str or path, not {type(host_dir).__name__}")
+        given = Path(host_dir)
+        resolved = given if given.is_absolute() else context.base_dir() / given
+        shown = repr(str(host_dir)) if given.is_absolute() else f"{str(host_dir)!r} (resolved to {resolved})"
+        embed_host_dir(target._node, target.path, resolved, shown=shown, read_only=True,
+                       origin=context.caller_origin())
+
+    def _lookup(self, path: str) -> Node | None:
+        node: Node | None = self.root
+        for part in split_guest_path(path):
+            node = node.entries.get(part) if isinstance(node, Directory) else None
+        return node
+
+
+def _subdir(parent: Directory, name: str, where: str) -> Directory:
+    existing: Node | None = parent.entries.get(name)
+    if existing is None:
+        return parent.add(name, Directory(origin=context.caller_origin()), where)  # type: ignore[return-value]
+    if not isinstance(existing, Directory):
+        first = f" (declared at {existing.origin})" if existing.origin else ""
+        raise SpecError(f"{child_path(where, name)} is not a directory{first}")
+    return existing
+
+
+def _content_bytes(content: object, where: str) -> bytes:
+    if isinstance(content, str):
+        try:
+            return content.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SpecError(f"content of {where} is not valid UTF-8 text ({exc.reason})") from None
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return bytes(content)
+    raise SpecError(f"content of {where} must be bytes or str, not {type(content).__name__}")

@@ -1,0 +1,204 @@
+"""The VFS tree a spec builds: directories, files, symlinks and mounts.
+
+The DSL (`spec.py`) builds it, the image encoder (`format.py`) serialises it. Nodes carry
+the spec location that created them so errors found later (at encode time) still name
+the spec file and line.
+
+How later features map onto it, so they need no new model:
+- overlays (`embed(..., writable=True)`): the same nodes with `read_only=False`;
+- zip archives: `File` nodes whose `FileSource` reads a member of the archive;
+- writable tmp dirs with a quota: a `Directory` with `quota` set;
+- host mounts with a policy: `Mount` (a placeholder the image format reserves kind 4 for);
+- symlinks: `Symlink` (already encoded by the format).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import SpecError
+
+MAX_NAME_BYTES = 0xFFFF  # the format stores name lengths as u16
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where in a spec file a node was declared."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def located(origin: Origin | None, message: str) -> str:
+    """`message` prefixed with `file:line: ` when the origin is known."""
+    return f"{origin}: {message}" if origin else message
+
+
+# -- file contents -----------------------------------------------------------------------
+class FileSource(ABC):
+    """Where a file's bytes come from; read once, at encode time."""
+
+    @property
+    @abstractmethod
+    def size(self) -> int:
+        """The content length, known before reading (the image layout needs it first)."""
+
+    @abstractmethod
+    def read(self) -> bytes:
+        """The content; exactly `size` bytes or an error."""
+
+    @property
+    def identity(self) -> object | None:
+        """A key shared by sources with the same bytes (so the image stores them once)."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineSource(FileSource):
+    """Bytes given in the spec itself."""
+
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def read(self) -> bytes:
+        return self.data
+
+
+@dataclass(frozen=True, slots=True)
+class HostFileSource(FileSource):
+    """A regular host file copied into the image at compose time."""
+
+    path: Path  # absolute, symlinks resolved
+    expected_size: int  # from stat when the spec ran
+
+    @property
+    def size(self) -> int:
+        return self.expected_size
+
+    @property
+    def identity(self) -> object:
+        return ("host", str(self.path))
+
+    def read(self) -> bytes:
+        try:
+            with open(self.path, "rb") as fh:
+                data = fh.read(self.expected_size + 1)
+        except OSError as exc:
+            raise SpecError(f"cannot read embedded file {self.path}: {exc.strerror or exc}") from None
+        if len(data) != self.expected_size:
+            raise SpecError(f"embedded file {self.path} changed while composing "
+                            f"(it had {self.expected_size} bytes when the spec ran)")
+        return data
+
+
+# -- nodes -------------------------------------------------------------------------------
+@dataclass(eq=False, slots=True)
+class Node:
+    """Common to every node: its own read-only flag and where it was declared."""
+
+    read_only: bool = False
+    origin: Origin | None = None
+
+
+@dataclass(eq=False, slots=True)
+class File(Node):
+    source: FileSource = field(default_factory=lambda: InlineSource(b""))
+
+
+@dataclass(eq=False, slots=True)
+class Symlink(Node):
+    """A symbolic link; the target is stored verbatim (resolved by the guest runtime)."""
+
+    target: str = ""
+
+
+@dataclass(eq=False, slots=True)
+class Mount(Node):
+    """A runtime passthrough of a host preopen (next issue); the format reserves kind 4."""
+
+    host: str = ""
+    hidden: tuple[str, ...] = ()
+
+
+@dataclass(eq=False, slots=True)
+class Directory(Node):
+    """A directory; entries keep insertion order here, the encoder sorts them."""
+
+    entries: dict[str, Node] = field(default_factory=dict)
+    quota: int | None = None  # reserved for writable tmp directories (next issue)
+
+    def add(self, name: str, node: Node, where: str) -> Node:
+        """Add `node` as `name`; a name already present is a duplicate (an error)."""
+        existing = self.entries.get(name)
+        if existing is not None:
+            first = f" (first declared at {existing.origin})" if existing.origin else ""
+            raise SpecError(f"duplicate name {name!r} in {where}{first}")
+        self.entries[name] = node
+        return node
+
+
+def child_path(parent: str, name: str) -> str:
+    """The guest path of `name` inside the directory at guest path `parent`."""
+    return f"/{name}" if parent == "/" else f"{parent}/{name}"
+
+
+def check_name(name: object, where: str) -> str:
+    """A single path component, or a SpecError saying what is wrong with it."""
+    if not isinstance(name, str):
+        raise SpecError(f"a name in {where} must be a str, not {type(name).__name__}")
+    problem = None
+    if name == "":
+        problem = "a name cannot be empty"
+    elif "/" in name:
+        problem = 'a name cannot contain "/" (use .dir() for subdirectories)'
+    elif "\0" in name:
+        problem = "a name cannot contain NUL"
+    elif name in (".", ".."):
+        problem = '"." and ".." are not allowed'
+    else:
+        try:
+            size = len(name.encode("utf-8"))
+        except UnicodeEncodeError:
+            problem = "a name must be valid UTF-8"
+        else:
+            if size > MAX_NAME_BYTES:
+                problem = f"a name is at most {MAX_NAME_BYTES} bytes, this one has {size}"
+    if problem:
+        raise SpecError(f"invalid name {name!r} in {where}: {problem}")
+    return name
+
+
+def split_guest_path(path: object) -> list[str]:
+    """The components of an absolute guest path ("/a//b/" → ["a", "b"]), validated."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise SpecError(f"a guest path must be a str, not {type(path).__name__}")
+    if not path.startswith("/"):
+        raise SpecError(f"guest path {path!r} must be absolute (start with \"/\")")
+    parts = [p for p in path.split("/") if p]
+    for part in parts:
+        if part in (".", "..") or "\0" in part:
+            raise SpecError(f"guest path {path!r} must not contain \".\", \"..\" or NUL")
+        check_name(part, path)
+    return parts
+
+
+def iter_tree(root: Directory, path: str = "/") -> Iterator[tuple[str, Node]]:
+    """Every (guest path, node) below `root`, depth first, names sorted (for tests/tools)."""
+    for name in sorted(root.entries, key=lambda n: n.encode("utf-8")):
+        node = root.entries[name]
+        sub = child_path(path, name)
+        yield sub, node
+        if isinstance(node, Directory):
+            yield from iter_tree(node, sub)
