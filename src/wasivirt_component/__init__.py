@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~10 ms
 if TYPE_CHECKING:
     from .image.spec import VFS
 
 __all__ = ["VFS", "__version__"]
 
 
-def __getattr__(attr: str) -> Any:
+def __getattr__(attr: str) -> object:
     """`VFS` is imported on first use, so `import wasivirt_component` stays cheap."""
     if attr == "VFS":
         from .image.spec import VFS

@@ -3,15 +3,24 @@
 Public entry points (the `compose` command chains them):
 `load_spec(path) -> VFS`, `encode_image(vfs, *, timestamp=None) -> bytes`,
 `build_image_component(image) -> bytes`; `decode_image` and `image_from_component`
-read them back for tests and `wasivirt inspect`.
+read them back for tests and `wasivirt inspect`. They are imported on first use, so a
+spec's `from wasivirt_component import VFS` does not load the encoders.
 """
 
 from __future__ import annotations
 
-from .component import build_image_component, image_from_component
-from .format import decode_image, encode_image
-from .loader import load_spec
-from .spec import VFS, DirBuilder
+from importlib import import_module
 
-__all__ = ["VFS", "DirBuilder", "load_spec", "encode_image", "decode_image",
-           "build_image_component", "image_from_component"]
+_EXPORTS = {
+    "VFS": "spec", "DirBuilder": "spec", "load_spec": "loader",
+    "encode_image": "format", "decode_image": "format",
+    "build_image_component": "component", "image_from_component": "component",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(attr: str) -> object:
+    module = _EXPORTS.get(attr)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+    return getattr(import_module(f".{module}", __name__), attr)
