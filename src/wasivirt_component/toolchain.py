@@ -1,43 +1,130 @@
-"""Finding the external tools wasivirt drives: node + jco, componentize-py.
+"""Finding, versioning and installing the external tools wasivirt drives.
 
-A missing tool is a `ToolchainError` whose one-line message names the setup command;
+Tools: node + jco (preview1 adapters, WASI WIT, print/parse/new), componentize-py.
+A missing tool is a `ToolchainError` whose one-line message names `wasivirt setup`;
 callers never see a traceback for it.
+
+Where jco is looked for, first match wins:
+1. `$WASIVIRT_NODE_MODULES` -- when set, the *only* place searched (tests, packagers);
+2. the wasivirt checkout this package runs from (its `node_modules`, installed by
+   `make setup` or `wasivirt setup`);
+3. the user tool dir (`$WASIVIRT_TOOL_DIR`, else `$XDG_DATA_HOME/wasivirt/node`, else
+   `~/.local/share/wasivirt/node`), where `wasivirt setup` installs outside a checkout;
+4. `node_modules` in the current directory or one of its parents.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from .errors import ToolchainError
 
 WASI_VERSION = "0.2.12"
+JCO_VERSION = "1.35.0"
 JCO_PACKAGE = Path("@bytecodealliance") / "jco"
-SETUP_HINT = "run `make setup` in the wasivirt checkout (or `npm install @bytecodealliance/jco@1.35.0`)"
+NODE_TOOLS_PACKAGE = "wasivirt-node-tools"  # the `name` in the checkout's package.json
+SETUP_HINT = "run `wasivirt setup`"
+MIN_NODE_MAJOR = 18
+
+
+class JcoFailed(ToolchainError):
+    """jco ran and rejected its input; `detail` is jco's own one-line reason."""
+
+    def __init__(self, subcommand: str, detail: str) -> None:
+        super().__init__(f"jco {subcommand} failed: {detail}")
+        self.subcommand = subcommand
+        self.detail = detail
+
+
+# -- where things live -------------------------------------------------------------------
+
+def project_dir() -> Path | None:
+    """The wasivirt checkout this package runs from (has our package.json), if any."""
+    for parent in Path(__file__).resolve().parents:
+        manifest = parent / "package.json"
+        if manifest.is_file():
+            try:
+                if json.loads(manifest.read_text()).get("name") == NODE_TOOLS_PACKAGE:
+                    return parent
+            except (OSError, ValueError):
+                continue
+    return None
+
+
+def user_tool_dir() -> Path:
+    """Where `wasivirt setup` installs node tools when not run from a checkout."""
+    explicit = os.environ.get("WASIVIRT_TOOL_DIR")
+    if explicit:
+        return Path(explicit)
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "wasivirt" / "node"
+
+
+def default_install_dir() -> Path:
+    """Where `wasivirt setup` installs: the checkout if we run from one, else the user dir."""
+    return project_dir() or user_tool_dir()
 
 
 def _candidate_node_modules() -> list[Path]:
     """Where a node_modules holding jco may live, most specific first."""
-    found: list[Path] = []
     env = os.environ.get("WASIVIRT_NODE_MODULES")
     if env:
-        found.append(Path(env))
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for parent in (start, *start.parents):
-            found.append(parent / "node_modules")
+        return [Path(env)]
+    found: list[Path] = []
+    project = project_dir()
+    if project:
+        found.append(project / "node_modules")
+    found.append(user_tool_dir() / "node_modules")
+    cwd = Path.cwd()
+    for parent in (cwd, *cwd.parents):
+        found.append(parent / "node_modules")
     return found
 
 
+def clear_caches() -> None:
+    """Forget found tools (after `setup` installed them, or when tests change the env)."""
+    find_node.cache_clear()
+    jco_package_dir.cache_clear()
+    find_componentize_py.cache_clear()
+
+
+# -- node and jco ------------------------------------------------------------------------
+
 @lru_cache(maxsize=1)
 def find_node() -> str:
-    node = os.environ.get("WASIVIRT_NODE") or shutil.which("node")
+    """The node executable ($WASIVIRT_NODE or `node` on PATH)."""
+    explicit = os.environ.get("WASIVIRT_NODE")
+    if explicit:
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
+            raise ToolchainError(f"WASIVIRT_NODE={explicit} is not an executable file; "
+                                 "point it at node, or unset it to use node from PATH")
+        return explicit
+    node = shutil.which("node")
     if not node:
-        raise ToolchainError(f"node is not installed or not on PATH; install Node.js 18+, then {SETUP_HINT}")
+        raise ToolchainError(f"node is not installed or not on PATH; install Node.js "
+                             f"{MIN_NODE_MAJOR}+, then {SETUP_HINT}")
     return node
+
+
+def find_npm() -> str:
+    """The npm executable next to node, or on PATH."""
+    beside = Path(find_node()).parent / "npm"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    npm = shutil.which("npm")
+    if not npm:
+        raise ToolchainError(f"npm is not installed or not on PATH; install Node.js "
+                             f"{MIN_NODE_MAJOR}+ (it ships npm), then {SETUP_HINT}")
+    return npm
 
 
 @lru_cache(maxsize=1)
@@ -47,31 +134,93 @@ def jco_package_dir() -> Path:
         candidate = node_modules / JCO_PACKAGE
         if (candidate / "package.json").is_file():
             return candidate
-    raise ToolchainError(f"jco is not installed; {SETUP_HINT}")
+    raise ToolchainError(f"jco is not installed; {SETUP_HINT} (installs "
+                         f"@bytecodealliance/jco@{JCO_VERSION} with npm)")
+
+
+def _jco_manifest(pkg: Path) -> dict:
+    try:
+        return json.loads((pkg / "package.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ToolchainError(f"jco at {pkg} has an unreadable package.json ({exc}); "
+                             f"{SETUP_HINT}") from None
+
+
+def jco_script() -> Path:
+    """The jco CLI entry script (the package's `bin.jco`)."""
+    pkg = jco_package_dir()
+    bin_field = _jco_manifest(pkg).get("bin")
+    rel = bin_field.get("jco") if isinstance(bin_field, dict) else bin_field
+    for candidate in ([rel] if isinstance(rel, str) else []) + ["dist/jco.js", "src/jco.js"]:
+        script = pkg / candidate
+        if script.is_file():
+            return script
+    raise ToolchainError(f"jco at {pkg} is incomplete (no CLI script); {SETUP_HINT}")
 
 
 def jco_command() -> list[str]:
-    """The argv prefix that runs jco."""
-    pkg = jco_package_dir()
-    script = pkg / "src" / "jco.js"
-    if not script.is_file():
-        raise ToolchainError(f"jco at {pkg} is incomplete (no src/jco.js); {SETUP_HINT}")
-    return [find_node(), str(script)]
+    """The argv prefix that runs jco (node + script; `npx` is flaky on these machines)."""
+    return [find_node(), str(jco_script())]
 
 
-def run_jco(args: list[str], *, input: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess[bytes]:
-    """Run jco; a non-zero exit becomes a ToolchainError with jco's last stderr line."""
+def jco_version() -> str:
+    """The installed jco's version (from its package.json)."""
+    return str(_jco_manifest(jco_package_dir()).get("version", "unknown"))
+
+
+def node_version() -> str:
+    """`node --version` without the leading `v`."""
+    try:
+        proc = subprocess.run([find_node(), "--version"], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolchainError(f"node at {find_node()} does not run ({exc}); "
+                             f"install Node.js {MIN_NODE_MAJOR}+") from None
+    return proc.stdout.strip().lstrip("v")
+
+
+_NOISE = re.compile(r"^(at |\(jco |\$)")
+
+
+def jco_error_detail(stderr: str, returncode: int) -> str:
+    """jco's reason for failing, on one line: the error headline plus its root cause.
+
+    jco prints `ComponentError: <what>`, then `Caused by:` with numbered causes, then a JS
+    stack; the stack and numbering are noise to a user.
+    """
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not _NOISE.match(ln)]
+    if not lines:
+        return f"exit code {returncode}"
+    headline = re.sub(r"^[A-Za-z]*Error:\s*", "", lines[0])
+    cause = ""
+    if "Caused by:" in lines:
+        causes = lines[lines.index("Caused by:") + 1:]
+        if causes:
+            cause = re.sub(r"^\d+:\s*", "", causes[-1])
+    return f"{headline}: {cause}" if cause and cause != headline else headline
+
+
+def run_jco(args: list[str], *, input: bytes | None = None, timeout: float = 600,
+            cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run jco; a non-zero exit becomes `JcoFailed` with jco's reason on one line."""
     cmd = jco_command() + args
-    proc = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout)
+    try:
+        proc = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"jco {args[0]} did not finish within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise ToolchainError(f"cannot start jco ({exc.strerror or exc}); {SETUP_HINT}") from None
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
-        detail = lines[-1].strip() if lines else f"exit code {proc.returncode}"
-        raise ToolchainError(f"jco {args[0]} failed: {detail}")
+        detail = jco_error_detail(proc.stderr.decode(errors="replace"), proc.returncode)
+        raise JcoFailed(args[0] if args else "", detail)
     return proc
 
 
 def adapter_path(kind: str) -> Path:
     """The preview1 adapter shipped with jco: kind is 'command' or 'reactor'."""
+    if kind not in ("command", "reactor"):
+        raise ValueError(f"adapter kind must be 'command' or 'reactor', not {kind!r}")
     path = jco_package_dir() / "lib" / f"wasi_snapshot_preview1.{kind}.wasm"
     if not path.is_file():
         raise ToolchainError(f"the preview1 {kind} adapter is missing at {path}; {SETUP_HINT}")
@@ -86,6 +235,8 @@ def wasi_wit_dir(version: str = WASI_VERSION) -> Path:
     return path
 
 
+# -- Python-side tools -------------------------------------------------------------------
+
 @lru_cache(maxsize=1)
 def find_componentize_py() -> str:
     """The componentize-py executable next to our interpreter, or on PATH."""
@@ -97,3 +248,121 @@ def find_componentize_py() -> str:
         raise ToolchainError("componentize-py is not installed; run `pip install componentize-py==0.25.1` "
                              "(or `make setup` in the wasivirt checkout)")
     return found
+
+
+def python_package_version(name: str) -> str | None:
+    """An installed distribution's version, or None."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+# -- setup -------------------------------------------------------------------------------
+
+def _write_user_manifest(target: Path) -> None:
+    """A package.json pinning jco, for installs outside a checkout."""
+    manifest = target / "package.json"
+    if manifest.exists():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({
+        "name": NODE_TOOLS_PACKAGE,
+        "private": True,
+        "description": "Node tools installed by `wasivirt setup`",
+        "dependencies": {"@bytecodealliance/jco": JCO_VERSION},
+    }, indent=2) + "\n")
+
+
+def install_node_tools(target: Path | None = None, *, timeout: float = 1800) -> Path:
+    """`npm install` the pinned jco into `target` (default: checkout or user tool dir).
+
+    Uses `npm install`, not `npm ci`: the registry mirror's lock files lack optional
+    platform packages, which `npm ci` refuses. Returns the installed jco package dir.
+    """
+    target = (target or default_install_dir()).resolve()
+    _write_user_manifest(target)
+    npm = find_npm()
+    cmd = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"]
+    try:
+        proc = subprocess.run(cmd, cwd=target, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"npm install in {target} did not finish within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise ToolchainError(f"cannot start npm ({exc.strerror or exc})") from None
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        reasons = [ln for ln in lines if "ERR!" in ln] or lines
+        detail = " / ".join(reasons[:3]) if reasons else f"exit code {proc.returncode}"
+        raise ToolchainError(f"npm install in {target} failed: {detail}")
+    pkg = target / "node_modules" / JCO_PACKAGE
+    if not (pkg / "package.json").is_file():
+        raise ToolchainError(f"npm install in {target} succeeded but {pkg} is missing; "
+                             f"check {target / 'package.json'} lists @bytecodealliance/jco")
+    clear_caches()
+    return pkg
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStatus:
+    """One line of `wasivirt setup --check`."""
+
+    name: str
+    ok: bool
+    version: str | None
+    location: str | None
+    problem: str | None = None
+
+
+def _status(name: str, probe) -> ToolStatus:
+    try:
+        version, location = probe()
+    except ToolchainError as exc:
+        return ToolStatus(name, False, None, None, exc.message)
+    return ToolStatus(name, True, version, location)
+
+
+def tool_report() -> list[ToolStatus]:
+    """The state of every tool wasivirt needs, without raising."""
+    clear_caches()
+
+    def node() -> tuple[str, str]:
+        version = node_version()
+        major = version.split(".")[0]
+        if major.isdigit() and int(major) < MIN_NODE_MAJOR:
+            raise ToolchainError(f"node {version} is too old; install Node.js {MIN_NODE_MAJOR}+")
+        return version, find_node()
+
+    def jco() -> tuple[str, str]:
+        version = jco_version()
+        jco_script()
+        if version != JCO_VERSION:
+            raise ToolchainError(f"jco {version} at {jco_package_dir()} is not the pinned "
+                                 f"{JCO_VERSION}; {SETUP_HINT}")
+        return version, str(jco_package_dir())
+
+    def adapters() -> tuple[str, str]:
+        paths = [adapter_path("command"), adapter_path("reactor")]
+        return f"WASI {WASI_VERSION}", str(paths[0].parent)
+
+    def wit() -> tuple[str, str]:
+        return WASI_VERSION, str(wasi_wit_dir())
+
+    def componentize() -> tuple[str, str]:
+        path = find_componentize_py()
+        return python_package_version("componentize-py") or "unknown", path
+
+    def wasmtime() -> tuple[str, str]:
+        version = python_package_version("wasmtime")
+        if version is None:
+            raise ToolchainError("wasmtime (PyPI) is not installed; `pip install 'wasmtime>=50,<51'`")
+        return version, "python package"
+
+    return [
+        _status("node", node),
+        _status("jco", jco),
+        _status("preview1 adapters", adapters),
+        _status("WASI WIT", wit),
+        _status("componentize-py", componentize),
+        _status("wasmtime", wasmtime),
+    ]

@@ -1,0 +1,186 @@
+"""The `wasivirt` command line: parses options, calls the library, prints.
+
+Each command's logic lives in its own module (adapt.py, run.py, inspect.py,
+toolchain.py); add a command by writing its module and a thin function here. Every
+`WasivirtError` raised by any command becomes one line on stderr (`error: ...`) and the
+error's exit code -- see `_Group.invoke` -- so commands never catch them themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import WasivirtError
+
+
+def error_line(exc: WasivirtError) -> str:
+    """The one stderr line for a user error."""
+    text = " ".join(exc.message.split("\n")).strip()
+    return f"error: {text}"
+
+
+def note(text: str) -> None:
+    """A one-line remark on stderr that does not change the outcome."""
+    typer.echo(f"note: {text}", err=True)
+
+
+class _Group(TyperGroup):
+    """Turns every `WasivirtError` into one stderr line and its exit code."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except WasivirtError as exc:
+            typer.echo(error_line(exc), err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="wasivirt",
+    help="Give any WASI program a virtual filesystem by WebAssembly component composition.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals can hold megabytes of wasm
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wasivirt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Give any WASI program a virtual filesystem by WebAssembly component composition."""
+
+
+@app.command()
+def adapt(
+    module: Annotated[Path, typer.Argument(metavar="CORE.wasm", show_default=False,
+                                           help="A wasip1 core module (a component is copied).")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
+                                         help="Where to write the component.")],
+    command: Annotated[Optional[bool], typer.Option(
+        "--command/--reactor", show_default=False,
+        help="Force the command or reactor adapter (default: command if it exports _start).")] = None,
+) -> None:
+    """Turn a wasip1 core module into a component with the preview1 adapter."""
+    from .adapt import adapt_file
+
+    kind = None if command is None else ("command" if command else "reactor")
+    result = adapt_file(module, output, kind)
+    if result.already_component:
+        note(f"{module} is already a component; copied it unchanged to {output}")
+    else:
+        how = "detected" if result.detected else "forced"
+        typer.echo(f"{output}: {result.kind} component ({how}), {len(result.data)} bytes")
+
+
+@app.command(context_settings={"allow_interspersed_args": True})
+def run(
+    component: Annotated[Path, typer.Argument(metavar="APP.wasm", show_default=False,
+                                              help="A command component (exports wasi:cli/run).")],
+    args: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[-- ARGS...]", show_default=False,
+        help="Arguments for the guest; put them after `--`.")] = None,
+    dirs: Annotated[Optional[list[str]], typer.Option(
+        "--dir", metavar="HOST::GUEST", show_default=False,
+        help="Preopen host directory HOST as GUEST (`--dir DIR` means DIR::DIR). Repeatable.")] = None,
+    envs: Annotated[Optional[list[str]], typer.Option(
+        "--env", metavar="NAME[=VALUE]", show_default=False,
+        help="Set a guest environment variable; without =VALUE, pass the host's. Repeatable.")] = None,
+    argv0: Annotated[Optional[str], typer.Option(
+        "--argv0", show_default=False, help="argv[0] for the guest (default: the file name).")] = None,
+    backtrace: Annotated[bool, typer.Option(
+        "--backtrace", help="On a trap, also print wasmtime's wasm backtrace.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Compile without reading or writing the compiled-code cache.")] = False,
+) -> None:
+    """Run a command component with wasmtime; exits with the guest's exit code."""
+    from .run import GuestTrap, RunOptions, parse_dir, parse_env, run_file
+
+    options = RunOptions(
+        args=list(args or []),
+        argv0=argv0,
+        env=[parse_env(e) for e in envs or []],
+        dirs=[parse_dir(d) for d in dirs or []],
+    )
+    try:
+        code = run_file(component, options, use_cache=not no_cache)
+    except GuestTrap as trap:
+        if backtrace:
+            typer.echo(trap.details.rstrip(), err=True)
+        hint = "" if backtrace else " (add --backtrace for the wasm backtrace)"
+        raise WasivirtError(trap.message + hint, exit_code=trap.exit_code) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(metavar="FILE.wasm", show_default=False,
+                                         help="A core module or a component.")],
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print the stable JSON report (schema: docs/inspect-json.md).")] = False,
+) -> None:
+    """Show a module's or component's imports, exports, WASI versions and host access."""
+    from .inspect import inspect_file
+    from .inspect_view import render, to_json_text
+
+    report = inspect_file(file)
+    if json_output:
+        sys.stdout.write(to_json_text(report))
+        return
+    from rich.console import Console
+    render(report, Console())
+
+
+@app.command()
+def setup(
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only report which tools are present; install nothing.")] = False,
+    prefix: Annotated[Optional[Path], typer.Option(
+        "--prefix", metavar="DIR", show_default=False,
+        help="Install the node tools here (default: the checkout, else the user tool dir).")] = None,
+) -> None:
+    """Install the pinned node tools (jco) with npm and check every tool wasivirt uses."""
+    from . import toolchain
+
+    if not check:
+        target = prefix or toolchain.default_install_dir()
+        typer.echo(f"installing @bytecodealliance/jco@{toolchain.JCO_VERSION} into {target} ...",
+                   err=True)
+        toolchain.install_node_tools(target)
+    report = toolchain.tool_report()
+    for status in report:
+        if status.ok:
+            typer.echo(f"ok       {status.name:<18} {status.version}  {status.location}")
+        else:
+            typer.echo(f"MISSING  {status.name:<18} {status.problem}")
+    missing = [s.name for s in report if not s.ok]
+    if missing:
+        raise WasivirtError(f"not ready: {', '.join(missing)} missing or broken (see above)",
+                            exit_code=1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="wasivirt")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

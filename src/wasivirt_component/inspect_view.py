@@ -1,0 +1,96 @@
+"""Human rendering of an `InspectReport` with rich: a summary table, then imports/exports."""
+
+from __future__ import annotations
+
+import json
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .inspect import ComponentReport, ExternReport, InspectReport, ModuleReport
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)  # pragma: no cover
+
+
+def _summary(report: InspectReport) -> Table:
+    table = Table(box=box.SIMPLE, show_header=False, title=f"{report.file}",
+                  title_justify="left", title_style="bold")
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    return table
+
+
+def _module_rows(table: Table, report: InspectReport, m: ModuleReport) -> None:
+    wasi = {"preview1": "WASI preview 1 (wasi_snapshot_preview1)",
+            "preview0": "legacy WASI preview 0 (wasi_unstable)"}.get(m.wasi or "", "no WASI imports")
+    table.add_row("kind", f"core module, {_size(report.size)}")
+    table.add_row("wasi", wasi)
+    table.add_row("role", "command (exports _start)" if m.role == "command"
+                  else "reactor (library: no _start export)")
+    if m.threads:
+        why = " and ".join(w for w, on in (("imports wasi/thread-spawn", m.thread_spawn),
+                                            ("shared memory", m.shared_memory)) if on)
+        table.add_row("threads", Text(f"yes: wasip1-threads ({why}); cannot become a component",
+                                      style="red"))
+    else:
+        table.add_row("threads", "no")
+        table.add_row("next step", f"wasivirt adapt {report.file} -o app.wasm")
+
+
+def _component_rows(table: Table, report: InspectReport, c: ComponentReport) -> None:
+    table.add_row("kind", f"component, {_size(report.size)}")
+    run = next((e.name for e in c.exports if e.package == "wasi:cli" and e.interface == "run"), None)
+    world = {"command": f"command (exports {run})",
+             "http-handler": "HTTP handler (exports wasi:http/incoming-handler)",
+             "library": "library (no wasi:cli/run export)"}[c.world]
+    table.add_row("world", world)
+    table.add_row("wasi versions", ", ".join(c.wasi_versions) or "none")
+    if c.host_filesystem:
+        table.add_row("host filesystem", Text(
+            "yes: imports " + ", ".join(c.filesystem_imports), style="yellow"))
+    else:
+        table.add_row("host filesystem", Text("no: imports no wasi:filesystem", style="green"))
+
+
+def _externs(title: str, items: tuple[ExternReport, ...]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=f"{title} ({len(items)})", title_justify="left",
+                  title_style="bold")
+    table.add_column("name", overflow="fold")
+    table.add_column("sort", no_wrap=True)
+    table.add_column("version", no_wrap=True)
+    for e in items:
+        table.add_row(e.name, e.sort, e.version or "-")
+    return table
+
+
+def render(report: InspectReport, console: Console) -> None:
+    """Print the human form of `report`."""
+    table = _summary(report)
+    if report.module is not None:
+        _module_rows(table, report, report.module)
+        console.print(table)
+        m = report.module
+        console.print(Text(f"preview1 imports ({len(m.preview1_imports)})", style="bold"))
+        console.print("  " + (", ".join(m.preview1_imports) or "none"), highlight=False)
+        if m.other_imports:
+            console.print(Text(f"other imports ({len(m.other_imports)})", style="bold"))
+            for module, name, kind in m.other_imports:
+                console.print(f"  {module}::{name} ({kind})", highlight=False)
+    elif report.component is not None:
+        _component_rows(table, report, report.component)
+        console.print(table)
+        console.print(_externs("imports", report.component.imports))
+        console.print(_externs("exports", report.component.exports))
+
+
+def to_json_text(report: InspectReport) -> str:
+    """The `--json` output: stable key order, one document, trailing newline."""
+    return json.dumps(report.to_json(), indent=2) + "\n"
