@@ -33,6 +33,7 @@ ENTRY = struct.Struct("<BBHIQ")  # kind, flags, name length, blob, size; then th
 COUNT = struct.Struct("<I")
 
 FLAG_TREE_READ_ONLY = 0x1
+FLAG_ROOT_READ_ONLY = 0x2  # the root has no entry to carry its own flag
 ENTRY_READ_ONLY = 0x1
 
 KIND_DIRECTORY = 1
@@ -186,8 +187,8 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
                                         f"({address / (1 << 30):.2f} GiB) but an image component "
                                         "holds at most 4 GiB (a wasm32 memory)"))
 
-    header = HEADER.pack(MAGIC, VERSION, FLAG_TREE_READ_ONLY if vfs.read_only else 0, ROOT_BLOB,
-                         secs, nanos, count, 0)
+    flags = (FLAG_TREE_READ_ONLY if vfs.read_only else 0) | (FLAG_ROOT_READ_ONLY if vfs.root.read_only else 0)
+    header = HEADER.pack(MAGIC, VERSION, flags, ROOT_BLOB, secs, nanos, count, 0)
     parts: list[bytes | bytearray] = [header, table]
     for number in stored:
         node = nodes[number]
@@ -221,6 +222,10 @@ class Header:
     @property
     def read_only(self) -> bool:
         return bool(self.flags & FLAG_TREE_READ_ONLY)
+
+    @property
+    def root_read_only(self) -> bool:
+        return bool(self.flags & FLAG_ROOT_READ_ONLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +316,7 @@ class Image:
 
     def to_tree(self) -> Directory:
         """The whole image as tree nodes (file contents copied out), for tests and tools."""
-        root = Directory()
+        root = Directory(read_only=self.header.root_read_only)
         stack = [(self.header.root, root, frozenset({self.header.root}))]
         while stack:
             number, directory, ancestors = stack.pop()
