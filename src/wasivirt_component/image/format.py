@@ -164,28 +164,29 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
             sizes.append(len(listings[number]))
         else:
             sizes.append(_node_size(node))  # type: ignore[arg-type]
-    table = bytearray(TABLE_ENTRY.size * count)
-    TABLE_ENTRY.pack_into(table, 0, 0, HEADER.size)
-    address = TABLE_OFFSET + len(table)
+    addresses = [0]
+    address = TABLE_OFFSET + TABLE_ENTRY.size * count
     shared: dict[object, int] = {}
     stored: list[int] = []  # blob numbers whose bytes follow, in order
     for number in range(1, count):
         node = nodes[number]
         key = node.source.identity if isinstance(node, File) else None
         if key is not None and key in shared:
-            blob_address = shared[key]
+            addresses.append(shared[key])
         else:
-            blob_address = address
+            addresses.append(address)
             address += sizes[number]
             stored.append(number)
             if key is not None:
-                shared[key] = blob_address
-        TABLE_ENTRY.pack_into(table, TABLE_ENTRY.size * number, blob_address, sizes[number])
+                shared[key] = addresses[-1]
     if address > MAX_IMAGE_BYTES:
         origin = getattr(vfs, "origin", None) or vfs.root.origin
         raise SpecError(located(origin, f"the VFS image needs {address} bytes "
                                         f"({address / (1 << 30):.2f} GiB) but an image component "
                                         "holds at most 4 GiB (a wasm32 memory)"))
+    table = bytearray(TABLE_ENTRY.size * count)
+    for number in range(count):
+        TABLE_ENTRY.pack_into(table, TABLE_ENTRY.size * number, addresses[number], sizes[number])
 
     flags = (FLAG_TREE_READ_ONLY if vfs.read_only else 0) | (FLAG_ROOT_READ_ONLY if vfs.root.read_only else 0)
     header = HEADER.pack(MAGIC, VERSION, flags, ROOT_BLOB, secs, nanos, count, 0)
