@@ -77,7 +77,7 @@ class ModuleInfo:
         return self.shared_memory or self.imports_thread_spawn
 
 
-def _limits(r: Reader) -> Limits:
+def read_limits(r: Reader) -> Limits:
     flags = r.u8()
     if flags & ~0x0F:
         raise r.error(f"unknown memory limits flags {flags:#x}")
@@ -89,7 +89,7 @@ def _limits(r: Reader) -> Limits:
     return Limits(minimum, maximum, bool(flags & 0x02), is64)
 
 
-def _reftype(r: Reader) -> None:
+def read_reftype(r: Reader) -> None:
     code = r.u8()
     if code in (0x63, 0x64):
         r.s33()  # heap type
@@ -97,27 +97,27 @@ def _reftype(r: Reader) -> None:
         raise r.error(f"unknown reference type {code:#x}")
 
 
-def _valtype(r: Reader) -> None:
+def read_core_valtype(r: Reader) -> None:
     code = r.peek()
     if code in (0x7F, 0x7E, 0x7D, 0x7C, 0x7B):
         r.u8()
     else:
-        _reftype(r)
+        read_reftype(r)
 
 
-def _import_desc(r: Reader, module: str, name: str) -> ModuleImport:
+def read_import_desc(r: Reader, module: str, name: str) -> ModuleImport:
     kind = r.u8()
     if kind == 0x00:
         r.u32()
         return ModuleImport(module, name, "func")
     if kind == 0x01:
-        _reftype(r)
-        _limits(r)
+        read_reftype(r)
+        read_limits(r)
         return ModuleImport(module, name, "table")
     if kind == 0x02:
-        return ModuleImport(module, name, "memory", _limits(r))
+        return ModuleImport(module, name, "memory", read_limits(r))
     if kind == 0x03:
-        _valtype(r)
+        read_core_valtype(r)
         r.u8()
         return ModuleImport(module, name, "global")
     if kind == 0x04:
@@ -141,10 +141,10 @@ def read_module(data: bytes | memoryview, what: str = "module") -> ModuleInfo:
             for _ in range(r.count(3)):
                 module = r.name()
                 field_name = r.name()
-                info.imports.append(_import_desc(r, module, field_name))
+                info.imports.append(read_import_desc(r, module, field_name))
         elif sec.id == 5:
             for _ in range(r.count(2)):
-                info.memories.append(_limits(r))
+                info.memories.append(read_limits(r))
         elif sec.id == 7:
             for _ in range(r.count(3)):
                 export_name = r.name()

@@ -1,0 +1,254 @@
+"""Writing components: a builder for the outer component and encoders for types.
+
+`ComponentBuilder` appends definitions in order, tracks the index spaces, and groups
+consecutive definitions into sections. Embedded components are written as one section
+each, with their bytes copied once at `finish()`.
+
+`TypeScope` encodes model types into one scope (the component itself, or the body of an
+instance type being declared), defining each distinct type once and reaching resources
+of enclosing scopes with outer aliases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..binary.encode import COMPONENT_PREAMBLE, name as enc_name, section_header, sleb, uleb
+from ..errors import CompositionError
+from .render import render_type
+from .types import (
+    PRIMITIVE_BYTES, Borrow, ComponentType, Enum, Flags, FuncType, Future, InstanceType,
+    ListType, MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple,
+    TypeItem, ValueItem, Variant,
+)
+
+SORT_BYTES = {"func": b"\x01", "value": b"\x02", "type": b"\x03", "component": b"\x04",
+              "instance": b"\x05", "core module": b"\x00\x11"}
+SECTION_IDS = {"instance": 5, "alias": 6, "type": 7, "import": 10, "export": 11}
+
+
+def extern_name(text: str) -> bytes:
+    """A plain import/export name (`nameattributes` form 0x00)."""
+    return b"\x00" + enc_name(text)
+
+
+class ComponentBuilder:
+    """The definitions of one component, in order, with its index spaces counted."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[int, bytes | memoryview]] = []
+        self.counts = {"type": 0, "func": 0, "instance": 0, "component": 0, "value": 0}
+
+    def _add(self, section: str, item: bytes, sort: str | None) -> int:
+        self._items.append((SECTION_IDS[section], item))
+        if sort is None:
+            return -1
+        index = self.counts[sort]
+        self.counts[sort] += 1
+        return index
+
+    def add_type(self, body: bytes) -> int:
+        return self._add("type", body, "type")
+
+    def add_import(self, name: str, desc: bytes, sort: str) -> int:
+        return self._add("import", extern_name(name) + desc, sort)
+
+    def add_alias_export(self, instance: int, name: str, sort: str) -> int:
+        return self._add("alias", SORT_BYTES[sort] + b"\x00" + uleb(instance) + enc_name(name), sort)
+
+    def add_component(self, data: bytes | memoryview) -> int:
+        """Embed a whole component binary as a nested component section."""
+        self._items.append((4, data))
+        index = self.counts["component"]
+        self.counts["component"] += 1
+        return index
+
+    def add_instantiation(self, component: int, args: list[tuple[str, str, int]]) -> int:
+        body = b"\x00" + uleb(component) + uleb(len(args)) + b"".join(
+            enc_name(n) + SORT_BYTES[s] + uleb(i) for n, s, i in args)
+        return self._add("instance", body, "instance")
+
+    def add_export(self, name: str, sort: str, index: int) -> int:
+        return self._add("export", extern_name(name) + SORT_BYTES[sort] + uleb(index) + b"\x00", sort)
+
+    def finish(self) -> bytes:
+        """The component binary: preamble, then sections grouping consecutive definitions."""
+        out: list[bytes | memoryview] = [COMPONENT_PREAMBLE]
+        i = 0
+        items = self._items
+        while i < len(items):
+            sid, item = items[i]
+            if sid == 4:
+                out += [section_header(4, len(item)), item]
+                i += 1
+                continue
+            j = i
+            while j < len(items) and items[j][0] == sid:
+                j += 1
+            payload = uleb(j - i) + b"".join(bytes(x) for _, x in items[i:j])
+            out += [section_header(sid, len(payload)), payload]
+            i = j
+        return b"".join(out)
+
+
+class TypeScope:
+    """Encodes model types into one type index space, defining each type once."""
+
+    def __init__(self, add_type: Callable[[bytes], int],
+                 outer_resource: Callable[[Resource], int],
+                 outer_named: Callable[[Any], int | None] = lambda t: None) -> None:
+        self._add_type = add_type
+        self._outer_resource = outer_resource
+        self._outer_named = outer_named
+        self._memo: dict[int, int] = {}
+        self._keep: list[Any] = []  # memo keys are ids: keep the objects alive
+        self.resources: dict[Resource, int] = {}
+
+    # -- value types -----------------------------------------------------------------------
+    def valtype(self, t: Any) -> bytes:
+        """A `valtype`: a primitive byte, or the s33 index of a defined type."""
+        if isinstance(t, str):
+            return bytes([PRIMITIVE_BYTES[t]])
+        return sleb(self.type_index(t))
+
+    def _opt(self, t: Any) -> bytes:
+        return b"\x00" if t is None else b"\x01" + self.valtype(t)
+
+    def resource(self, r: Resource) -> int:
+        if r not in self.resources:
+            self.resources[r] = self._outer_resource(r)
+        return self.resources[r]
+
+    def named_index(self, t: Any) -> int | None:
+        """The index of `t` if this scope has it or can alias it as a named type."""
+        cached = self._memo.get(id(t))
+        return cached if cached is not None else self._outer_named(t)
+
+    def remember(self, t: Any, index: int) -> None:
+        """Use `index` (e.g. an exported, named copy) for `t` from now on."""
+        if isinstance(t, Resource):
+            self.resources[t] = index
+        elif not isinstance(t, str):
+            self._memo[id(t)] = index
+            self._keep.append(t)
+
+    def type_index(self, t: Any) -> int:
+        """The index of `t` in this scope, defining it (and its parts) first if needed."""
+        if isinstance(t, Resource):
+            return self.resource(t)
+        if isinstance(t, str):
+            key = ("prim", t)
+            if key not in self._memo:
+                self._memo[key] = self._add_type(bytes([PRIMITIVE_BYTES[t]]))  # type: ignore[index]
+            return self._memo[key]  # type: ignore[index]
+        cached = self._memo.get(id(t))
+        if cached is not None:
+            return cached
+        index = self._outer_named(t)
+        if index is None:
+            index = self._add_type(self._definition(t))
+        self.remember(t, index)
+        return index
+
+    def _definition(self, t: Any) -> bytes:  # noqa: C901 - one case per constructor
+        v = self.valtype
+        if isinstance(t, Record):
+            return b"\x72" + uleb(len(t.fields)) + b"".join(enc_name(n) + v(x) for n, x in t.fields)
+        if isinstance(t, Variant):
+            return b"\x71" + uleb(len(t.cases)) + b"".join(
+                enc_name(n) + self._opt(x) + b"\x00" for n, x in t.cases)
+        if isinstance(t, ListType):
+            return b"\x70" + v(t.element) if t.length is None else b"\x67" + v(t.element) + uleb(t.length)
+        if isinstance(t, Tuple):
+            return b"\x6f" + uleb(len(t.items)) + b"".join(v(x) for x in t.items)
+        if isinstance(t, Flags):
+            return b"\x6e" + uleb(len(t.names)) + b"".join(enc_name(n) for n in t.names)
+        if isinstance(t, Enum):
+            return b"\x6d" + uleb(len(t.names)) + b"".join(enc_name(n) for n in t.names)
+        if isinstance(t, Option):
+            return b"\x6b" + v(t.inner)
+        if isinstance(t, Result):
+            return b"\x6a" + self._opt(t.ok) + self._opt(t.err)
+        if isinstance(t, Own):
+            return b"\x69" + uleb(self.resource(t.resource))
+        if isinstance(t, Borrow):
+            return b"\x68" + uleb(self.resource(t.resource))
+        if isinstance(t, Stream):
+            return b"\x66" + self._opt(t.element)
+        if isinstance(t, Future):
+            return b"\x65" + self._opt(t.element)
+        if isinstance(t, MapType):
+            return b"\x63" + v(t.key) + v(t.value)
+        if isinstance(t, FuncType):
+            params = uleb(len(t.params)) + b"".join(enc_name(n) + v(x) for n, x in t.params)
+            result = b"\x01\x00" if t.result is None else b"\x00" + v(t.result)
+            return (b"\x43" if t.is_async else b"\x40") + params + result
+        if isinstance(t, InstanceType):
+            return InstanceTypeEncoder(self).encode(t)
+        raise CompositionError(f"the composer cannot declare a type like {render_type(t)} here")
+
+    # -- extern descriptors ----------------------------------------------------------------
+    def extern_desc(self, item: Any) -> bytes:
+        """The `externtype` for declaring `item` (types of its parts defined first)."""
+        if isinstance(item, FuncType):
+            return b"\x01" + uleb(self.type_index(item))
+        if isinstance(item, InstanceType):
+            return b"\x05" + uleb(self.type_index(item))
+        if isinstance(item, TypeItem):
+            if item.bound == "sub":
+                return b"\x03\x01"
+            return b"\x03\x00" + uleb(self.type_index(item.type))
+        if isinstance(item, (ComponentType, ModuleType, ValueItem)):
+            raise CompositionError(f"the composer cannot import or declare a {type(item).__name__}; "
+                                   "only instances, functions and types are supported")
+        raise CompositionError(f"cannot declare {item!r}")
+
+
+class InstanceTypeEncoder:
+    """Encodes an `InstanceType` as a type declaration inside `parent`'s scope."""
+
+    def __init__(self, parent: TypeScope) -> None:
+        self.parent = parent
+        self.decls: list[bytes] = []
+        self.type_count = 0
+        self.scope = TypeScope(self._add_type, self._outer_resource, self._outer_named)
+        self._own: set[int] = set()
+
+    def _add_type(self, body: bytes) -> int:
+        self.decls.append(b"\x01" + body)
+        return self._next_type()
+
+    def _next_type(self) -> int:
+        index = self.type_count
+        self.type_count += 1
+        return index
+
+    def _alias_outer(self, outer_index: int) -> int:
+        self.decls.append(b"\x02" + SORT_BYTES["type"] + b"\x02" + uleb(1) + uleb(outer_index))
+        return self._next_type()
+
+    def _outer_resource(self, r: Resource) -> int:
+        return self._alias_outer(self.parent.resource(r))
+
+    def _outer_named(self, t: Any) -> int | None:
+        """A named type another import exports is aliased from the enclosing scope."""
+        if id(t) in self._own:
+            return None
+        outer_index = self.parent.named_index(t)
+        return None if outer_index is None else self._alias_outer(outer_index)
+
+    def encode(self, it: InstanceType) -> bytes:
+        scope = self.scope
+        self._own = {id(item.type) for item in it.exports.values() if isinstance(item, TypeItem)}
+        for export_name, item in it.exports.items():
+            desc = scope.extern_desc(item)
+            self.decls.append(b"\x04" + extern_name(export_name) + desc)
+            if isinstance(item, TypeItem):
+                index = self._next_type()
+                if item.bound == "sub":
+                    assert isinstance(item.type, Resource)
+                    scope.resources[item.type] = index
+                else:
+                    scope.remember(item.type, index)
+        return b"\x42" + uleb(len(self.decls)) + b"".join(self.decls)
