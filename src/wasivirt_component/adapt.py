@@ -33,6 +33,7 @@ class AdaptResult:
     kind: Kind | None
     detected: bool          # kind came from the module's exports, not from an override
     already_component: bool
+    unexported: tuple[str, ...] = ()   # module functions the component does not export
 
 
 def _thread_reasons(info: ModuleInfo) -> list[str]:
@@ -55,6 +56,22 @@ def _foreign_imports(info: ModuleInfo) -> list[str]:
         return []
     return [f"{i.module}::{i.name}" for i in info.imports
             if i.module != PREVIEW1 and not (i.module == "wasi" and i.name == "thread-spawn")]
+
+
+_ABI_EXPORTS = {"_start", "_initialize"}
+
+
+def unexported_functions(info: ModuleInfo) -> tuple[str, ...]:
+    """Function exports that will not survive adaptation.
+
+    Without a `component-type` section (written by wit-bindgen) no WIT world describes
+    the module's own exports, so the component exports only what the adapter's world
+    has (`wasi:cli/run` for a command, nothing for a reactor); `add` and friends vanish.
+    """
+    if any(name.startswith("component-type") for name in info.custom_sections):
+        return ()
+    return tuple(e.name for e in info.exports if e.kind == "func" and e.name not in _ABI_EXPORTS
+                 and not e.name.startswith(("cabi_", "__")))
 
 
 def choose_kind(info: ModuleInfo, kind: str | None, what: str) -> tuple[Kind, bool]:
@@ -112,7 +129,8 @@ def adapt(data: bytes, kind: str | None = None, *, what: str = "module") -> Adap
     info = read_module(data, what)
     check_adaptable(info, what)
     chosen, detected = choose_kind(info, kind, what)
-    return AdaptResult(_run_jco_new(bytes(data), chosen, what), chosen, detected, False)
+    return AdaptResult(_run_jco_new(bytes(data), chosen, what), chosen, detected, False,
+                       unexported_functions(info))
 
 
 def adapt_module(data: bytes, kind: str | None = None, *, what: str = "module") -> bytes:

@@ -89,6 +89,10 @@ def adapt(
     else:
         how = "detected" if result.detected else "forced"
         typer.echo(f"{output}: {result.kind} component ({how}), {len(result.data)} bytes")
+        if result.unexported:
+            names = ", ".join(result.unexported[:5]) + (" ..." if len(result.unexported) > 5 else "")
+            note(f"{module} exports {names} without a WIT world (no component-type section), "
+                 "so the component does not export them")
 
 
 @app.command(context_settings={"allow_interspersed_args": True})

@@ -42,7 +42,11 @@ def _module_rows(table: Table, report: InspectReport, m: ModuleReport) -> None:
                                       style="red"))
     else:
         table.add_row("threads", "no")
-        table.add_row("next step", f"wasivirt adapt {report.file} -o app.wasm")
+    table.add_row(f"preview1 imports ({len(m.preview1_imports)})",
+                  ", ".join(m.preview1_imports) or "none")
+    if m.other_imports:
+        table.add_row(f"other imports ({len(m.other_imports)})",
+                      ", ".join(f"{mod}::{name} ({kind})" for mod, name, kind in m.other_imports))
 
 
 def _component_rows(table: Table, report: InspectReport, c: ComponentReport) -> None:
@@ -77,13 +81,9 @@ def render(report: InspectReport, console: Console) -> None:
     if report.module is not None:
         _module_rows(table, report, report.module)
         console.print(table)
-        m = report.module
-        console.print(Text(f"preview1 imports ({len(m.preview1_imports)})", style="bold"))
-        console.print("  " + (", ".join(m.preview1_imports) or "none"), highlight=False)
-        if m.other_imports:
-            console.print(Text(f"other imports ({len(m.other_imports)})", style="bold"))
-            for module, name, kind in m.other_imports:
-                console.print(f"  {module}::{name} ({kind})", highlight=False)
+        if not report.module.threads:  # one unwrapped line, so it can be copied
+            console.print(f"next step: wasivirt adapt {report.file} -o app.wasm",
+                          soft_wrap=True, highlight=False)
     elif report.component is not None:
         _component_rows(table, report, report.component)
         console.print(table)

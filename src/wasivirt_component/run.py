@@ -100,16 +100,24 @@ def cache_dir() -> Path:
 
 
 def one_line(error: BaseException | str) -> str:
-    """wasmtime's root cause on one line (its messages carry backtraces and `Caused by:`)."""
-    text = str(error)
-    lines = [ln.strip() for ln in text.splitlines()]
+    """wasmtime's message on one line: its headline and root cause, without backtraces.
+
+    wasmtime formats errors as a headline, optional backtrace, then `Caused by:` and
+    numbered causes. A headline ending in `:` only introduces a backtrace and is dropped.
+    """
+    lines = [ln.strip() for ln in str(error).splitlines()]
+    headline = next((ln for ln in lines if ln), "")
+    if headline.endswith(":") and headline != "Caused by:":
+        headline = ""
+    cause = ""
     if "Caused by:" in lines:
         causes = [ln for ln in lines[lines.index("Caused by:") + 1:] if ln]
-        if causes:
-            return re.sub(r"^\d+:\s*", "", causes[-1])
-    first = next((ln for ln in lines if ln), "")
-    if first or isinstance(error, str):
-        return first
+        cause = re.sub(r"^\d+:\s*", "", causes[-1]) if causes else ""
+        if headline == "Caused by:":
+            headline = ""
+    text = f"{headline}: {cause}" if headline and cause else headline or cause
+    if text or isinstance(error, str):
+        return text
     return type(error).__name__
 
 

@@ -116,7 +116,13 @@ def find_node() -> str:
 
 
 def find_npm() -> str:
-    """The npm executable next to node, or on PATH."""
+    """The npm executable: $WASIVIRT_NPM, else next to node, else on PATH."""
+    explicit = os.environ.get("WASIVIRT_NPM")
+    if explicit:
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
+            raise ToolchainError(f"WASIVIRT_NPM={explicit} is not an executable file; "
+                                 "point it at npm, or unset it")
+        return explicit
     beside = Path(find_node()).parent / "npm"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -179,7 +185,8 @@ def node_version() -> str:
     return proc.stdout.strip().lstrip("v")
 
 
-_NOISE = re.compile(r"^(at |\(jco |\$)")
+_NOISE = re.compile(r"^(at |\$)")
+_JCO_PREFIX = re.compile(r"^\(jco [^)]*\)\s*")
 
 
 def jco_error_detail(stderr: str, returncode: int) -> str:
@@ -188,8 +195,8 @@ def jco_error_detail(stderr: str, returncode: int) -> str:
     jco prints `ComponentError: <what>`, then `Caused by:` with numbered causes, then a JS
     stack; the stack and numbering are noise to a user.
     """
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not _NOISE.match(ln)]
+    lines = [_JCO_PREFIX.sub("", ln.strip()) for ln in stderr.splitlines()]
+    lines = [ln for ln in lines if ln and not _NOISE.match(ln)]
     if not lines:
         return f"exit code {returncode}"
     headline = re.sub(r"^[A-Za-z]*Error:\s*", "", lines[0])

@@ -112,7 +112,8 @@ def _extern_type(r: Reader) -> tuple[str, int]:
         if bound == 0x00:
             return "value", r.u32()
         if bound == 0x01:
-            return "value", r.s33()
+            valtype = r.s33()  # negative: a primitive type, which has no index
+            return "value", valtype if valtype >= 0 else -1
         raise r.error(f"unknown value bound {bound:#x}")
     if tag == 0x03:  # typebound: eq typeidx | sub resource
         bound = r.u8()

@@ -1,0 +1,122 @@
+"""Generic fixtures: building real wasm during the run, and driving the CLI.
+
+Everything here is cached under tests/.cache by content hash (C via ziglang in
+tests/support/cbuild.py; WAT via `jco parse`; adapted components via `jco new`), so a
+rerun costs nothing. No .wasm is ever committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.cbuild import CACHE, compile_c
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _cache_file(parts: list[bytes], suffix: str) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    return CACHE / (hashlib.sha256(b"\0".join(parts)).hexdigest()[:24] + suffix)
+
+
+@pytest.fixture(scope="session")
+def c_module() -> Callable[..., Path]:
+    """`c_module("hello.c", flags=())`: a wasip1 core module built from tests/c (cached)."""
+    return compile_c
+
+
+@pytest.fixture(scope="session")
+def wat() -> Callable[[str, str], Path]:
+    """`wat(text, name)`: a module or component from WAT text, via `jco parse` (cached)."""
+    from wasivirt_component import toolchain
+
+    def build(text: str, name: str = "wat") -> Path:
+        out = _cache_file([b"jco-parse-v1", text.encode()], f"-{name}.wasm")
+        if not out.exists():
+            src = out.with_suffix(".wat")
+            src.write_text(text)
+            tmp = out.with_suffix(".tmp.wasm")
+            toolchain.run_jco(["parse", str(src), "-o", str(tmp)])
+            os.replace(tmp, out)
+        return out
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def adapted() -> Callable[..., Path]:
+    """`adapted(module_path, kind=None)`: the module adapted by wasivirt (cached)."""
+    from wasivirt_component import toolchain
+    from wasivirt_component.adapt import adapt_module
+
+    def build(module: Path, kind: str | None = None) -> Path:
+        data = Path(module).read_bytes()
+        key = [b"adapt-v1", data, (kind or "auto").encode(), toolchain.jco_version().encode()]
+        out = _cache_file(key, f"-{Path(module).stem}.component.wasm")
+        if not out.exists():
+            tmp = out.with_suffix(".tmp.wasm")
+            tmp.write_bytes(adapt_module(data, kind))
+            os.replace(tmp, out)
+        return out
+
+    return build
+
+
+@pytest.fixture
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, empty WASIVIRT_CACHE_DIR for this test."""
+    path = tmp_path / "wasivirt-cache"
+    monkeypatch.setenv("WASIVIRT_CACHE_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def wasivirt_exe() -> Path:
+    """The installed `wasivirt` console script of the interpreter running the tests."""
+    exe = Path(sys.executable).parent / "wasivirt"
+    if not exe.exists():
+        pytest.fail(f"{exe} is missing; install the package (`make setup`)")
+    return exe
+
+
+@pytest.fixture
+def wasivirt(wasivirt_exe: Path, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`wasivirt(*args, env={...}, input=..., cwd=...)`: the real CLI in a subprocess.
+
+    The cache goes to a per-test directory unless `env` sets WASIVIRT_CACHE_DIR.
+    """
+    def invoke(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
+               input: str | None = None, cwd: str | os.PathLike[str] | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "WASIVIRT_CACHE_DIR": str(tmp_path / "subprocess-cache"),
+                    **(env or {})}
+        return subprocess.run([str(wasivirt_exe), *map(str, args)], env=full_env, input=input,
+                              cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+    return invoke
+
+
+@pytest.fixture
+def cli() -> Callable[..., object]:
+    """`cli(*args)`: the typer app in-process (CliRunner); returns the Result.
+
+    Guest programs run by `wasivirt run` write to the real file descriptors, which
+    CliRunner cannot capture; use the `wasivirt` subprocess fixture for those.
+    """
+    from typer.testing import CliRunner
+
+    from wasivirt_component.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str | os.PathLike[str], env: dict[str, str] | None = None, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], env=env, input=input)
+
+    return invoke
