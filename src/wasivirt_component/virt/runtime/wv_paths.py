@@ -1,0 +1,114 @@
+"""Path resolution with wasmtime's (cap-std's) sandbox rules, over the virtual tree.
+
+A path is resolved relative to a directory descriptor and may never leave it: an
+absolute path, a `..` above the starting directory, or a symlink whose target is
+absolute or climbs out, is `not-permitted` (what wasmtime's native host returns).
+Intermediate symlinks are always followed, the last one only when asked (or when a
+trailing slash demands a directory); more than 40 expansions is `loop`.
+"""
+
+from __future__ import annotations
+
+from wv_errors import INVALID, LOOP, NAME_TOO_LONG, NO_ENTRY, NOT_DIRECTORY, NOT_PERMITTED, UNSUPPORTED, FsError
+from wv_tree import Dir, Mount, Node, Symlink, Tree
+
+MAX_SYMLINK_EXPANSIONS = 40
+NAME_MAX = 255  # bytes, like Linux
+
+
+class Resolved:
+    """Where a path leads: `node` (None if the last component is missing) and, unless the
+    path ends in `.`/`..` (then it names the directory itself), its parent and name."""
+
+    __slots__ = ("parent", "name", "node", "trailing_slash")
+
+    def __init__(self, parent: Dir | None, name: str | None, node: Node | None,
+                 trailing_slash: bool) -> None:
+        self.parent = parent
+        self.name = name
+        self.node = node
+        self.trailing_slash = trailing_slash
+
+
+def _check_name(name: str) -> None:
+    if len(name) > 63 and len(name.encode("utf-8", "surrogatepass")) > NAME_MAX:
+        raise FsError(NAME_TOO_LONG)
+
+
+def resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
+    """Resolve `path` from directory `base`; `follow`: follow a symlink in last position."""
+    if "/" not in path and path and path != "." and path != "..":
+        # Fast path: one plain name (stat-at / open-at of a directory entry).
+        if "\0" in path:
+            raise FsError(INVALID)
+        _check_name(path)
+        node = tree.child(base, path)
+        if not (follow and type(node) is Symlink):
+            return Resolved(base, path, node, False)
+    return _resolve(tree, base, path, follow)
+
+
+def _resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
+    if not path:
+        raise FsError(NO_ENTRY)
+    if path[0] == "/":
+        raise FsError(NOT_PERMITTED)
+    if "\0" in path:
+        raise FsError(INVALID)
+    trailing = path[-1] == "/"
+    todo = [part for part in path.split("/") if part]
+    todo.reverse()  # a stack: the next component is todo[-1]
+    dirs = [base]   # the directories walked from base; `..` pops
+    expansions = 0
+    while todo:
+        part = todo.pop()
+        if part == ".":
+            continue
+        if part == "..":
+            if len(dirs) == 1:
+                raise FsError(NOT_PERMITTED)
+            dirs.pop()
+            continue
+        _check_name(part)
+        current = dirs[-1]
+        node = tree.child(current, part)
+        last = not todo
+        if node is None:
+            if last:
+                return Resolved(current, part, None, trailing)
+            raise FsError(NO_ENTRY)
+        kind = type(node)
+        if kind is Symlink and (not last or follow or trailing):
+            expansions += 1
+            if expansions > MAX_SYMLINK_EXPANSIONS:
+                raise FsError(LOOP)
+            target = tree.target(node)
+            if not target:
+                raise FsError(NO_ENTRY)
+            if target[0] == "/":
+                raise FsError(NOT_PERMITTED)
+            if last and target[-1] == "/":
+                trailing = True
+            todo.extend(reversed([p for p in target.split("/") if p]))
+            continue
+        if last:
+            return Resolved(current, part, node, trailing)
+        if kind is Dir:
+            dirs.append(node)
+        elif kind is Mount:
+            raise FsError(UNSUPPORTED)
+        else:
+            raise FsError(NOT_DIRECTORY)
+    # The path ended in `.` or `..` (or was only those): it names a directory itself.
+    return Resolved(None, None, dirs[-1], trailing)
+
+
+def resolve_existing(tree: Tree, base: Dir, path: str, follow: bool) -> Node:
+    """The node `path` names; `no-entry` if missing, `not-directory` for `file/`."""
+    r = resolve(tree, base, path, follow)
+    node = r.node
+    if node is None:
+        raise FsError(NO_ENTRY)
+    if r.trailing_slash and type(node) is not Dir and type(node) is not Mount:
+        raise FsError(NOT_DIRECTORY)
+    return node
