@@ -1,24 +1,37 @@
-# wasivirt: `make demo` sets up and runs the main example, `make test` runs the suite.
+# wasivirt -- the two commands that matter on a fresh machine:
+#   make demo   set everything up if missing, then run the example end to end
+#   make test   set everything up if missing, then run the whole test suite
+# Needs Python >= 3.11 and Node.js >= 18 (with npm) on PATH; everything else is installed
+# into .venv (Python packages) and node_modules (jco, pinned in package.json).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+WASIVIRT := $(VENV)/bin/wasivirt
+PYTEST_ARGS ?= -q
 
 .PHONY: setup test demo clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+		"error: wasivirt needs Python >= 3.11; run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
-	npm install --no-audit --no-fund
+# `wasivirt setup` runs `npm install` here (not `npm ci`: this registry mirror's lock
+# files lack optional platform packages), then checks every tool and fails if one is off.
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(WASIVIRT) setup
 	touch $@
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	examples/hello/demo.sh
 
 clean:
-	rm -rf $(VENV) node_modules tests/.cache
+	rm -rf $(VENV) node_modules tests/.cache build

@@ -79,7 +79,7 @@ def adapt(
         "--command/--reactor", show_default=False,
         help="Force the command or reactor adapter (default: command if it exports _start).")] = None,
 ) -> None:
-    """Turn a wasip1 core module into a component with the preview1 adapter."""
+    """Turn a wasip1 core module into a component (preview1 adapter)."""
     from .adapt import adapt_file
 
     kind = None if command is None else ("command" if command else "reactor")
@@ -115,7 +115,7 @@ def run(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Compile without reading or writing the compiled-code cache.")] = False,
 ) -> None:
-    """Run a command component with wasmtime; exits with the guest's exit code."""
+    """Run a command component; exit with the guest's exit code."""
     from .run import GuestTrap, RunOptions, parse_dir, parse_env, run_file
 
     options = RunOptions(
@@ -141,7 +141,7 @@ def inspect(
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the stable JSON report (schema: docs/inspect-json.md).")] = False,
 ) -> None:
-    """Show a module's or component's imports, exports, WASI versions and host access."""
+    """Show imports, exports, WASI versions and host filesystem access."""
     from .inspect import inspect_file
     from .inspect_view import render, to_json_text
 
@@ -161,7 +161,7 @@ def setup(
         "--prefix", metavar="DIR", show_default=False,
         help="Install the node tools here (default: the checkout, else the user tool dir).")] = None,
 ) -> None:
-    """Install the pinned node tools (jco) with npm and check every tool wasivirt uses."""
+    """Install the pinned node tools (jco) and check every tool."""
     from . import toolchain
 
     if not check:
