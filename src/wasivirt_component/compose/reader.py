@@ -71,14 +71,17 @@ class _Scope:
         self.core_modules: list[Any] = []
 
     # -- index resolution ------------------------------------------------------------------
-    def space(self, sort: str) -> list[Any]:
+    def space(self, sort: str) -> list[Any] | None:
+        """The index space of `sort`, or None for core sorts the reader does not track."""
         spaces = {"type": self.types, "func": self.funcs, "instance": self.instances,
                   "component": self.components, "value": self.values,
                   "core type": self.core_types, "core module": self.core_modules}
-        return spaces[sort]
+        return spaces.get(sort)
 
     def get(self, r: Reader, sort: str, index: int) -> Any:
         space = self.space(sort)
+        if space is None:
+            raise r.error(f"a {sort} cannot be used here")
         if index >= len(space):
             raise r.error(f"{sort} index {index} out of range (only {len(space)} defined)")
         return space[index]
@@ -322,11 +325,10 @@ class _Scope:
         """Append an import/export/alias result to its index space."""
         if isinstance(item, TypeItem):
             self.types.append(item.type)
-        elif sort.startswith("core "):
-            if sort in ("core type", "core module"):
-                self.space(sort).append(item)
         else:
-            self.space(sort).append(item)
+            space = self.space(sort)
+            if space is not None:
+                space.append(item)
 
     def alias(self, r: Reader) -> None:
         sort = self.sort(r)
@@ -350,7 +352,7 @@ class _Scope:
             index = r.u32()
             if sort not in ("type", "component", "core type", "core module"):
                 raise r.error(f"outer alias of sort {sort} is not allowed")
-            self.space(sort).append(self.outer(r, count).get(r, sort, index))
+            self.space(sort).append(self.outer(r, count).get(r, sort, index))  # type: ignore[union-attr]
         else:
             raise r.error(f"unknown alias target {target:#x}")
 
@@ -469,23 +471,14 @@ class _ComponentScope(_Scope):
             elif sid == 8:
                 for _ in range(r.count()):
                     self._canon(r)
-            elif sid == 9:
-                self.get(r, "func", r.u32())
-                for _ in range(r.count()):
-                    self.get(r, "value", r.u32())
-                for _ in range(r.u32()):
-                    self.values.append(ValueItem("bool"))
+            elif sid in (9, 12):
+                raise r.error("component start functions and values are not supported")
             elif sid == 10:
                 for _ in range(r.count()):
                     self._import(r, ct)
             elif sid == 11:
                 for _ in range(r.count()):
                     self._export(r, ct)
-            elif sid == 12:
-                for _ in range(r.count()):
-                    t = self.valtype(r)
-                    r.take(r.u32())
-                    self.values.append(ValueItem(t))
             else:
                 raise r.error(f"unknown component section id {sid}")
             if not r.at_end():

@@ -1,0 +1,154 @@
+"""Real components the composer tests plug together, built during the run (cached).
+
+Sockets are C programs adapted with the preview1 adapter (WASI 0.2.12); plugs are
+Python components built by componentize-py (whose CPython imports WASI 0.2.9).
+Import the fixtures you need into a test module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.cbuild import compile_c
+from support.cpybuild import build_python_component
+
+ENV_PLUG_WIT = """
+package test:env-plug;
+world env-plug { export wasi:cli/environment@0.2.12; }
+"""
+
+ENV_PLUG_APP = '''
+from wit_world import exports
+
+class Environment(exports.Environment):
+    def get_environment(self):
+        return [("NAME", "plug"), ("MODE", "plugged")]
+
+    def get_arguments(self):
+        return ["from-plug", "alpha", "beta"]
+
+    def initial_cwd(self):
+        return None
+'''
+
+# A `wasi:cli/environment` whose get-arguments returns bytes instead of strings.
+WRONG_ENV_WIT = """
+package test:wrong-env;
+world wrong-env { export wasi:cli/environment@0.2.12; }
+"""
+WRONG_CLI_PACKAGE = """
+package wasi:cli@0.2.12;
+interface environment {
+  get-environment: func() -> list<tuple<string, string>>;
+  get-arguments: func() -> list<u8>;
+  initial-cwd: func() -> option<string>;
+}
+"""
+WRONG_ENV_APP = '''
+from wit_world import exports
+
+class Environment(exports.Environment):
+    def get_environment(self):
+        return []
+
+    def get_arguments(self):
+        return b"oops"
+
+    def initial_cwd(self):
+        return None
+'''
+
+COUNTER_WIT = """
+package test:counter@0.1.0;
+
+interface counting {
+  resource counter {
+    constructor(start: u32);
+    incr: func(by: u32) -> u32;
+    get: func() -> u32;
+  }
+  total: func(counters: list<borrow<counter>>) -> u32;
+}
+
+world provider { export counting; }
+
+world consumer {
+  import counting;
+  export wasi:cli/run@0.2.12;
+}
+"""
+
+COUNTER_PROVIDER_APP = '''
+from wit_world import exports
+
+class Counting(exports.Counting):
+    def total(self, counters):
+        return sum(c.get() for c in counters)
+'''
+
+COUNTER_PROVIDER_RESOURCE = '''
+from wit_world.exports import counting
+
+class Counter(counting.Counter):
+    def __init__(self, start: int) -> None:
+        self.value = start
+
+    def incr(self, by: int) -> int:
+        self.value += by
+        return self.value
+
+    def get(self) -> int:
+        return self.value
+'''
+
+COUNTER_CONSUMER_APP = '''
+from wit_world import exports
+from wit_world.imports import counting
+
+class Run(exports.Run):
+    def run(self) -> None:
+        a = counting.Counter(5)
+        b = counting.Counter(100)
+        print("a.incr(2) =", a.incr(2))
+        print("b.incr(1) =", b.incr(1))
+        print("a.get() =", a.get())
+        print("total =", counting.total([a, b]))
+'''
+
+
+@pytest.fixture(scope="session")
+def hello_component(adapted) -> Path:
+    """tests/c/hello.c as a command component."""
+    return adapted(compile_c("hello.c"))
+
+
+@pytest.fixture(scope="session")
+def env_plug() -> Path:
+    """Exports wasi:cli/environment@0.2.12 (args `from-plug alpha beta`, NAME=plug)."""
+    return build_python_component("env-plug", ENV_PLUG_WIT, {"app.py": ENV_PLUG_APP}, "env-plug")
+
+
+@pytest.fixture(scope="session")
+def wrong_env_plug() -> Path:
+    """Exports a wasi:cli/environment@0.2.12 whose get-arguments returns list<u8>."""
+    return build_python_component(
+        "wrong-env", WRONG_ENV_WIT, {"app.py": WRONG_ENV_APP}, "wrong-env", stub_wasi=True,
+        extra_wit={"cli/environment.wit": WRONG_CLI_PACKAGE}, with_wasi_deps=False)
+
+
+@pytest.fixture(scope="session")
+def counter_provider() -> Path:
+    """Exports test:counter/counting (a counter resource), imports nothing."""
+    return build_python_component(
+        "counter-provider", COUNTER_WIT,
+        {"app.py": COUNTER_PROVIDER_APP, "counting.py": COUNTER_PROVIDER_RESOURCE},
+        "provider", stub_wasi=True)
+
+
+@pytest.fixture(scope="session")
+def counter_consumer() -> Path:
+    """Imports test:counter/counting and prints what its counters say."""
+    return build_python_component(
+        "counter-consumer", COUNTER_WIT, {"app.py": COUNTER_CONSUMER_APP}, "consumer")
