@@ -424,3 +424,34 @@ def test_demo_script(tmp_path):
     assert "  | The guest sees it only because `--dir` preopened that directory.\n" in out
     assert "demo finished" in out
     assert (tmp_path / "demo" / "hello.wasm").is_file()
+
+
+LOOP_FOREVER_WAT = """(component
+  (core module $m (func (export "run") (result i32) (loop $l (br $l)) (i32.const 0)))
+  (core instance $i (instantiate $m))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $inst (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $inst)))
+"""
+
+
+def test_run_ctrl_c_stops_a_looping_guest(wasivirt_exe, wat, tmp_path):
+    """The guest runs inside one native call, where Python's SIGINT flag is never checked;
+    `run` restores the default disposition so Ctrl-C still ends the process."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    looping = wat(LOOP_FOREVER_WAT, "loop")
+    proc = subprocess.Popen([str(wasivirt_exe), "run", str(looping)],
+                            env={**os.environ, "WASIVIRT_CACHE_DIR": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)
+        assert proc.poll() is None, "the looping guest ended by itself"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGINT

@@ -125,7 +125,7 @@ def run(
         dirs=[parse_dir(d) for d in dirs or []],
     )
     try:
-        code = run_file(component, options, use_cache=not no_cache)
+        code = run_file(component, options, use_cache=not no_cache, interruptible=True)
     except GuestTrap as trap:
         if backtrace:
             typer.echo(trap.details.rstrip(), err=True)

@@ -20,6 +20,8 @@ import json
 import os
 import platform
 import re
+import signal
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -260,12 +262,31 @@ def find_run_export(engine: Engine, component: Component, what: str = "component
     return runs[-1]
 
 
+@contextlib.contextmanager
+def _default_sigint(enabled: bool):
+    """Let Ctrl-C kill the process while wasm runs.
+
+    Python's SIGINT handler only sets a flag that is checked between bytecodes, and the
+    guest runs inside one long native call: a looping guest could not be interrupted.
+    With the default disposition the process dies at once, as under the wasmtime CLI.
+    """
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_component(engine: Engine, component: Component, options: RunOptions | None = None,
-                  *, what: str = "component") -> int:
+                  *, what: str = "component", interruptible: bool = False) -> int:
     """Instantiate and call `wasi:cli/run`; returns the guest's exit code.
 
     Raises `GuestTrap` if the guest traps and `WasivirtError` if it cannot be
-    instantiated (e.g. it imports something the host does not provide).
+    instantiated (e.g. it imports something the host does not provide). With
+    `interruptible` (the CLI), Ctrl-C kills the process while the guest runs.
     """
     options = options or RunOptions()
     run_name = find_run_export(engine, component, what)
@@ -275,25 +296,26 @@ def run_component(engine: Engine, component: Component, options: RunOptions | No
     store = Store(engine)
     store.set_wasi(_wasi_config(options))
     store.set_wasi_http()
-    try:
-        instance = linker.instantiate(store, component)
-    except ExitTrap as exc:
-        return exc.code
-    except WasmtimeError as exc:
-        raise WasivirtError(f"{what}: cannot instantiate: {one_line(exc)}") from None
-    interface = instance.get_export_index(store, run_name)
-    func_index = instance.get_export_index(store, "run", interface) if interface else None
-    func = instance.get_func(store, func_index) if func_index else None
-    if func is None:
-        raise WasivirtError(f"{what}: {run_name} has no `run` function")
-    try:
-        result = func(store)
-        func.post_return(store)
-    except ExitTrap as exc:
-        return exc.code
-    except WasmtimeError as exc:
-        reason = re.sub(r"^wasm trap:\s*", "", one_line(exc))
-        raise GuestTrap(f"{what}: trapped: {reason}", str(exc)) from None
+    with _default_sigint(interruptible):
+        try:
+            instance = linker.instantiate(store, component)
+        except ExitTrap as exc:
+            return exc.code
+        except WasmtimeError as exc:
+            raise WasivirtError(f"{what}: cannot instantiate: {one_line(exc)}") from None
+        interface = instance.get_export_index(store, run_name)
+        func_index = instance.get_export_index(store, "run", interface) if interface else None
+        func = instance.get_func(store, func_index) if func_index else None
+        if func is None:
+            raise WasivirtError(f"{what}: {run_name} has no `run` function")
+        try:
+            result = func(store)
+            func.post_return(store)
+        except ExitTrap as exc:
+            return exc.code
+        except WasmtimeError as exc:
+            reason = re.sub(r"^wasm trap:\s*", "", one_line(exc))
+            raise GuestTrap(f"{what}: trapped: {reason}", str(exc)) from None
     if isinstance(result, Variant) and result.tag == "err":
         return 1
     return 0
@@ -301,20 +323,21 @@ def run_component(engine: Engine, component: Component, options: RunOptions | No
 
 def run_bytes(data: bytes, options: RunOptions | None = None, *, what: str = "component",
               engine: Engine | None = None, cache: ComponentCache | None = None,
-              use_cache: bool = True) -> int:
+              use_cache: bool = True, interruptible: bool = False) -> int:
     """Check, compile (cached) and run component bytes; returns the exit code."""
     if detect_kind(data, what) is WasmKind.MODULE:
         raise WasivirtError(f"{what}: is a core wasm module, not a component; run "
                             f"`wasivirt adapt {what} -o app.wasm` first, then run app.wasm")
     engine = engine or make_engine()
     component = load_component(engine, data, what=what, cache=cache, use_cache=use_cache)
-    return run_component(engine, component, options, what=what)
+    return run_component(engine, component, options, what=what, interruptible=interruptible)
 
 
 def run_file(path: str | os.PathLike[str], options: RunOptions | None = None, *,
-             use_cache: bool = True) -> int:
+             use_cache: bool = True, interruptible: bool = False) -> int:
     """`wasivirt run PATH`: argv[0] defaults to the file name, like the wasmtime CLI."""
     options = options or RunOptions()
     if options.argv0 is None:
         options.argv0 = Path(path).name
-    return run_bytes(read_input(path, "component"), options, what=str(path), use_cache=use_cache)
+    return run_bytes(read_input(path, "component"), options, what=str(path), use_cache=use_cache,
+                     interruptible=interruptible)
