@@ -17,7 +17,8 @@ from wasivirt_component.image.format import (
     KIND_DIRECTORY, KIND_FILE, KIND_SYMLINK, Entry, ImageFormatError, decode_image, encode_image)
 from wasivirt_component.image.loader import load_spec
 from wasivirt_component.image.spec import VFS
-from wasivirt_component.image.tree import Directory, File, InlineSource, Mount, Node, Origin, Symlink
+from wasivirt_component.image.tree import (MMAP_THRESHOLD, Directory, File, InlineSource, Mount, Node, Origin,
+                                           Symlink)
 
 TS = 1_700_000_000
 
@@ -189,16 +190,19 @@ def test_a_host_file_reached_twice_is_stored_once(tmp_path):
 
 
 # -- host files changing, size limit -----------------------------------------------------
-def test_embedded_file_changed_after_the_spec_ran(tmp_path):
+@pytest.mark.parametrize("size", [4, MMAP_THRESHOLD + 3])  # read, and mapped
+@pytest.mark.parametrize("delta", [1, -1])
+def test_embedded_file_changed_after_the_spec_ran(tmp_path, size, delta):
     (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "f").write_bytes(b"1234")
+    (tmp_path / "a" / "f").write_bytes(b"x" * size)
     vfs = load_spec(write_spec(tmp_path / "spec.py", 'vfs = VFS()\nvfs.embed("/a", "a")\n'))
-    (tmp_path / "a" / "f").write_bytes(b"12345")
+    assert decode_image(encode_image(vfs, timestamp=TS)).to_tree().entries["a"].entries["f"].source.read() == b"x" * size
+    (tmp_path / "a" / "f").write_bytes(b"y" * (size + delta))
     real = (tmp_path / "a" / "f").resolve()
     with pytest.raises(SpecError) as info:
         encode_image(vfs, timestamp=TS)
     assert info.value.message == (f"{tmp_path / 'spec.py'}:3: embedded file {real} changed while composing "
-                                  "(it had 4 bytes when the spec ran)")
+                                  f"(it had {size} bytes when the spec ran)")
     (tmp_path / "a" / "f").unlink()
     with pytest.raises(SpecError) as info:
         encode_image(vfs, timestamp=TS)

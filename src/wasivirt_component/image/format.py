@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 import struct
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from ..errors import BinaryFormatError, SpecError
-from .tree import (Directory, File, InlineSource, Mount, Node, Symlink, check_name,
+from .tree import (Buffer, Directory, File, InlineSource, Mount, Node, Symlink, check_name,
                    located)
 
 MAGIC = b"WVIM"
@@ -190,23 +191,25 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
 
     flags = (FLAG_TREE_READ_ONLY if vfs.read_only else 0) | (FLAG_ROOT_READ_ONLY if vfs.root.read_only else 0)
     header = HEADER.pack(MAGIC, VERSION, flags, ROOT_BLOB, secs, nanos, count, 0)
-    parts: list[bytes | bytearray] = [header, table]
-    for number in stored:
-        node = nodes[number]
-        if number in listings:
-            parts.append(listings[number])
-        elif isinstance(node, File):
-            parts.append(_read_source(node))
-        elif isinstance(node, Symlink):
-            parts.append(node.target.encode("utf-8"))
-    image = b"".join(parts)
+    parts: list[Buffer] = [header, table]
+    with ExitStack() as stack:  # keeps borrowed file buffers (mappings) alive until joined
+        for number in stored:
+            node = nodes[number]
+            if number in listings:
+                parts.append(listings[number])
+            elif isinstance(node, File):
+                parts.append(_borrow(node, stack))
+            elif isinstance(node, Symlink):
+                parts.append(node.target.encode("utf-8"))
+        image = b"".join(parts)
+        del parts
     assert len(image) == address
     return image
 
 
-def _read_source(node: File) -> bytes:
+def _borrow(node: File, stack: ExitStack) -> Buffer:
     try:
-        return node.source.read()
+        return node.source.borrow(stack)
     except SpecError as exc:
         raise SpecError(located(node.origin, exc.message)) from None
 

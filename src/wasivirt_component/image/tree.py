@@ -14,9 +14,11 @@ How later features map onto it, so they need no new model:
 
 from __future__ import annotations
 
+import mmap
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,9 @@ def located(origin: Origin | None, message: str) -> str:
 
 
 # -- file contents -----------------------------------------------------------------------
+Buffer = bytes | bytearray | memoryview | mmap.mmap
+
+
 class FileSource(ABC):
     """Where a file's bytes come from; read once, at encode time."""
 
@@ -52,7 +57,15 @@ class FileSource(ABC):
 
     @abstractmethod
     def read(self) -> bytes:
-        """The content; exactly `size` bytes or an error."""
+        """The content; exactly `size` bytes or a SpecError."""
+
+    def borrow(self, stack: ExitStack) -> Buffer:
+        """The content as a buffer valid until `stack` closes.
+
+        The encoder copies it once into the image, so a source may hand out a view of
+        data it already holds (or a mapping of a file) instead of a fresh copy.
+        """
+        return self.read()
 
     @property
     def identity(self) -> object | None:
@@ -74,6 +87,11 @@ class InlineSource(FileSource):
         return self.data
 
 
+# Files at least this large are mapped rather than read: reading then joining would copy
+# them twice (each copy of 64 MiB into fresh memory costs ~40 ms).
+MMAP_THRESHOLD = 1 << 20
+
+
 @dataclass(frozen=True, slots=True)
 class HostFileSource(FileSource):
     """A regular host file copied into the image at compose time."""
@@ -89,16 +107,55 @@ class HostFileSource(FileSource):
     def identity(self) -> object:
         return ("host", str(self.path))
 
-    def read(self) -> bytes:
+    def _changed(self) -> SpecError:
+        return SpecError(f"embedded file {self.path} changed while composing "
+                         f"(it had {self.expected_size} bytes when the spec ran)")
+
+    def _open(self) -> int:
         try:
-            with open(self.path, "rb") as fh:
-                data = fh.read(self.expected_size + 1)
+            return os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
             raise SpecError(f"cannot read embedded file {self.path}: {exc.strerror or exc}") from None
+
+    def read(self) -> bytes:
+        fd = self._open()
+        try:
+            chunks = []
+            remaining = self.expected_size + 1  # one more, to notice a file that grew
+            while remaining > 0:
+                chunk = os.read(fd, remaining)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        except OSError as exc:
+            raise SpecError(f"cannot read embedded file {self.path}: {exc.strerror or exc}") from None
+        finally:
+            os.close(fd)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if len(data) != self.expected_size:
-            raise SpecError(f"embedded file {self.path} changed while composing "
-                            f"(it had {self.expected_size} bytes when the spec ran)")
+            raise self._changed()
         return data
+
+    def borrow(self, stack: ExitStack) -> Buffer:
+        """Large files are memory-mapped: the encoder's join is then their only copy.
+
+        (A file truncated by another process while it is being copied would fault; the
+        same race with read() gives torn contents instead. Both need a concurrent writer.)
+        """
+        if self.expected_size < MMAP_THRESHOLD:
+            return self.read()
+        fd = self._open()
+        try:
+            if os.fstat(fd).st_size != self.expected_size:
+                raise self._changed()
+            mapped = mmap.mmap(fd, self.expected_size, access=mmap.ACCESS_READ)
+        except OSError as exc:
+            raise SpecError(f"cannot read embedded file {self.path}: {exc.strerror or exc}") from None
+        finally:
+            os.close(fd)
+        stack.callback(mapped.close)
+        return mapped
 
 
 # -- nodes -------------------------------------------------------------------------------
