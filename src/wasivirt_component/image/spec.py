@@ -92,10 +92,13 @@ class VFS:
     def embed(self, guest_path: str, host_dir: str | os.PathLike[str]) -> None:
         """Copy host directory `host_dir` into the guest at `guest_path`, at compose time.
 
-        A relative `host_dir` is relative to the spec file's directory. Embedded files and
-        the directories created for them are read-only. Embedding into a directory that
-        already exists adds to it; a name present on both sides is a duplicate.
-        See `image/embed.py` for how symlinks and special files are treated.
+        A relative `host_dir` is relative to the spec file's directory. Entries are walked
+        in sorted order, so the image depends only on the directory's contents. Embedded
+        files and the directories created for them are read-only. Embedding into a
+        directory that already exists adds to it; a name present on both sides is a
+        duplicate. Symlinks are followed when they stay inside `host_dir` (the guest sees
+        a plain file or directory); one pointing outside it, a broken one or a loop is an
+        error, and so are fifos, sockets and devices (details in `image/embed.py`).
         """
         existed = self._lookup(guest_path) is not None
         target = self.dir(guest_path)

@@ -7,9 +7,11 @@ the spec file and line.
 How later features map onto it, so they need no new model:
 - overlays (`embed(..., writable=True)`): the same nodes with `read_only=False`;
 - zip archives: `File` nodes whose `FileSource` reads a member of the archive;
-- writable tmp dirs with a quota: a `Directory` with `quota` set;
+- writable tmp dirs with a quota: a node of their own (the format reserves kind 5, whose
+  blob will hold the quota), since their writability ignores `VFS(read_only=True)`;
 - host mounts with a policy: `Mount` (a placeholder the image format reserves kind 4 for);
-- symlinks: `Symlink` (already encoded by the format).
+- symlinks: `Symlink` (already encoded by the format);
+- stdio/env/clock settings: not nodes; the header reserves a settings blob for them.
 """
 
 from __future__ import annotations
@@ -192,7 +194,6 @@ class Directory(Node):
     """A directory; entries keep insertion order here, the encoder sorts them."""
 
     entries: dict[str, Node] = field(default_factory=dict)
-    quota: int | None = None  # reserved for writable tmp directories (next issue)
 
     def add(self, name: str, node: Node, where: str) -> Node:
         """Add `node` as `name`; a name already present is a duplicate (an error)."""
