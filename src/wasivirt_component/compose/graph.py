@@ -324,6 +324,7 @@ class _Emitter:
         self.export_alias: dict[tuple[int, str], tuple[str, int]] = {}
         self.providers: dict[Resource, tuple[str, Any, tuple[str, ...]]] = {}
         self._emitting: set[int] = set()
+        self._import_being_typed: _ImportGroup | None = None
         for group in groups.values():
             for path, res in group.resources.items():
                 self.providers[res] = ("group", group, path)
@@ -349,6 +350,13 @@ class _Emitter:
             raise CompositionError(f"resource `{res.name}` ({res.origin}) cannot be named in the "
                                    "composed component: it is neither imported nor exported by an instance")
         kind, owner, path = provider
+        typing = self._import_being_typed
+        if kind == "node" and typing is not None:
+            raise CompositionError(
+                f"outer import `{typing.name}` cannot be declared: its type uses resource "
+                f"`{res.name}`, which `{owner.name}` defines (an import may only use imported "
+                f"types); connect `{typing.name}` to an instance as well, or leave "
+                f"`{path[0]}` to the host too")
         if kind == "group":
             sort, index = self._emit_group(owner)
             if not path:
@@ -363,6 +371,8 @@ class _Emitter:
         if found is None:
             return None
         source, path, _ = found
+        if isinstance(source, ExportRef) and self._import_being_typed is not None:
+            return None  # import types may only alias imported types: define it locally
         if isinstance(source, ImportRef):
             _, index = self._emit_group(self.groups[compat_key(source.name)])
         else:
@@ -386,7 +396,11 @@ class _Emitter:
             return self.group_index[group.key]
         self._guard(group, group.name)
         item = group.type
-        desc = self.scope.extern_desc(item)
+        outer, self._import_being_typed = self._import_being_typed, group
+        try:
+            desc = self.scope.extern_desc(item)
+        finally:
+            self._import_being_typed = outer
         sort = "type" if isinstance(item, TypeItem) else extern_kind(item)
         index = self.builder.add_import(group.name, desc, sort)
         if isinstance(item, TypeItem):

@@ -538,7 +538,9 @@ class _ComponentScope(_Scope):
                 sort = self.sort(r)
                 if sort.startswith("core ") and sort != "core module":
                     raise r.error(f"inline export `{name}` of core sort is not allowed")
-                it.exports[name] = self._item(r, sort, r.u32(), name)
+                item = it.exports[name] = self._item(r, sort, r.u32(), name)
+                if isinstance(item, TypeItem):
+                    _name_type(item.type, name)
             return it
         raise r.error(f"unknown instance expression {tag:#x}")
 
