@@ -142,3 +142,43 @@ def test_failed_plug_leaves_no_output(tmp_path: Path, hello_component: Path, wro
     with pytest.raises(CompositionError):
         plug_files(hello_component, [wrong_env_plug], out)
     assert list(tmp_path.iterdir()) == []
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WASIVIRT_CACHE_DIR": str(CACHE / "wasivirt-cache")}
+    return subprocess.run([*WASIVIRT, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_cli_plug_end_to_end(tmp_path: Path, hello_component: Path, env_plug: Path) -> None:
+    out = tmp_path / "app.wasm"
+    proc = _cli("plug", str(hello_component), "--plug", str(env_plug), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"wasi:cli/environment@0.2.12 <- {env_plug}",
+        f"{out}: {out.stat().st_size} bytes, validated by wasmtime",
+    ]
+    run = _run(out, "x")
+    assert run.returncode == 0 and run.stdout.startswith("hello, plug!\nargc=3\n")
+
+
+def test_cli_plug_mismatch_is_one_line_exit_2_and_no_output(tmp_path: Path, hello_component: Path,
+                                                            wrong_env_plug: Path) -> None:
+    out = tmp_path / "app.wasm"
+    proc = _cli("plug", str(hello_component), "-p", str(wrong_env_plug), "-o", str(out))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("error: `socket ") and "`get-arguments`: result is list<u8>, expected list<string>" in proc.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda h, e, t: ["plug", str(h), "-o", str(t / "o.wasm")], "Missing option '--plug'"),
+    (lambda h, e, t: ["plug", str(t / "nope.wasm"), "-p", str(e), "-o", str(t / "o.wasm")], "nope.wasm: no such file"),
+    (lambda h, e, t: ["plug", str(h), "-p", str(h), "-o", str(t / "o.wasm")], "no plug export matched any socket import"),
+])
+def test_cli_plug_bad_input(tmp_path: Path, hello_component: Path, env_plug: Path, make_args, message) -> None:
+    proc = _cli(*make_args(hello_component, env_plug, tmp_path))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not (tmp_path / "o.wasm").exists()

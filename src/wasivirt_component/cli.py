@@ -135,6 +135,27 @@ def run(
 
 
 @app.command()
+def plug(
+    socket: Annotated[Path, typer.Argument(metavar="SOCKET.wasm", show_default=False,
+                                           help="The component whose imports get filled.")],
+    plugs: Annotated[list[Path], typer.Option(
+        "--plug", "-p", metavar="PLUG.wasm", show_default=False,
+        help="A component whose exports fill the socket's imports of the same (or a "
+             "semver-compatible) name. Repeatable.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
+                                         help="Where to write the composed component.")],
+) -> None:
+    """Compose: fill a socket's imports with plugs' exports (wac plug semantics)."""
+    from .pipeline import plug_files
+
+    result = plug_files(socket, list(plugs), output)
+    for import_name, (plug_name, export_name) in result.filled.items():
+        via = "" if export_name == import_name else f" (as {export_name})"
+        typer.echo(f"{import_name} <- {plug_name}{via}")
+    typer.echo(f"{output}: {len(result.data)} bytes, validated by wasmtime")
+
+
+@app.command()
 def inspect(
     file: Annotated[Path, typer.Argument(metavar="FILE.wasm", show_default=False,
                                          help="A core module or a component.")],
