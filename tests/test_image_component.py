@@ -196,3 +196,92 @@ def test_jco_accepts_it(tmp_path):
         raise
     assert f"export {INTERFACE};" in wit
     assert (tmp_path / "js" / "image.js").is_file()
+
+
+# -- guest to guest: what the virtualizer does once composed -------------------------------
+def consumer_component(image_component: bytes, *, reuse_buffer: bool = False) -> bytes:
+    """An outer component: instantiates the image component and a consumer whose core code
+    calls `read` through `canon lower` into its own memory, like the composed virtualizer.
+
+    Exports `run(blob, offset, len) -> u32` (the length read) and `at(i) -> u8` (a byte of
+    the last result). `reuse_buffer` makes every result land at the same address (for
+    measuring warm copies).
+    """
+    from wasivirt_component.binary.core_encoder import I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule, FuncType, Limits, op
+    from wasivirt_component.binary.encode import name, section, uleb, vec
+
+    pages = 1200  # 75 MiB: room for a 64 MiB result
+    alloc = CoreModule()  # memory + bump realloc, instantiated first (canon lower needs them)
+    memory = alloc.add_memory(Limits(pages, pages))
+    bump = alloc.add_global(I32, op.i32_const(1024), mutable=True)
+    advance = b"" if reuse_buffer else op.global_get(bump) + op.local_get(3) + op.I32_ADD + op.global_set(bump)
+    realloc = alloc.add_func(FuncType((I32,) * 4, (I32,)), op.global_get(bump) + advance)
+    alloc.export("memory", KIND_MEMORY, memory)
+    alloc.export("realloc", KIND_FUNC, realloc)
+
+    user = CoreModule()
+    read = user.import_func("env", "read", FuncType((I32, I64, I32, I32)))
+    user.import_memory("env", "memory", Limits(pages, pages))
+    run = user.add_func(FuncType((I32, I64, I32), (I32,)),
+                        op.local_get(0) + op.local_get(1) + op.local_get(2) + op.i32_const(16) + op.call(read)
+                        + op.i32_const(0) + op.i32_load(20))
+    at = user.add_func(FuncType((I32,), (I32,)),
+                       op.i32_const(0) + op.i32_load(16) + op.local_get(0) + op.I32_ADD + op.i32_load8_u())
+    user.export("run", KIND_FUNC, run)
+    user.export("at", KIND_FUNC, at)
+
+    def core_module(m: CoreModule) -> bytes:
+        return section(1, m.encode())
+
+    u32, u64, u8 = b"\x79", b"\x77", b"\x7d"
+    return b"".join([
+        COMPONENT_PREAMBLE,
+        section(4, image_component),  # component 0
+        section(5, vec([b"\x00" + uleb(0) + vec([])])),  # instance 0 = instantiate it
+        section(6, vec([b"\x05\x00" + uleb(0) + name(INTERFACE),  # instance 1 = its export
+                        b"\x01\x00" + uleb(1) + name("read")])),  # func 0 = read
+        core_module(alloc), core_module(user),  # core modules 0, 1
+        section(2, vec([b"\x00" + uleb(0) + vec([])])),  # core instance 0 = alloc
+        section(6, vec([b"\x00\x02\x01" + uleb(0) + name("memory"),  # core memory 0
+                        b"\x00\x00\x01" + uleb(0) + name("realloc")])),  # core func 0
+        section(8, vec([b"\x01\x00" + uleb(0) + vec([b"\x03" + uleb(0), b"\x04" + uleb(0)])])),  # core func 1
+        section(2, vec([
+            b"\x01" + vec([name("read") + b"\x00" + uleb(1), name("memory") + b"\x02" + uleb(0)]),  # core inst 1
+            b"\x00" + uleb(1) + vec([name("env") + b"\x12" + uleb(1)]),  # core instance 2 = user
+        ])),
+        section(6, vec([b"\x00\x00\x01" + uleb(2) + name("run"),  # core func 2
+                        b"\x00\x00\x01" + uleb(2) + name("at")])),  # core func 3
+        section(7, vec([
+            b"\x40" + vec([name("blob") + u32, name("offset") + u64, name("len") + u32]) + b"\x00" + u32,
+            b"\x40" + vec([name("i") + u32]) + b"\x00" + u8,
+        ])),
+        section(8, vec([b"\x00\x00" + uleb(2) + vec([]) + uleb(0),  # func 1 = run
+                        b"\x00\x00" + uleb(3) + vec([]) + uleb(1)])),  # func 2 = at
+        section(11, vec([b"\x00" + name("run") + b"\x01" + uleb(1) + b"\x00",
+                         b"\x00" + name("at") + b"\x01" + uleb(2) + b"\x00"])),
+    ])
+
+
+def test_another_component_reads_64_mib_in_one_call(tmp_path):
+    data = os.urandom(1 << 20) * 64
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "big.bin").write_bytes(data)
+    (tmp_path / "spec.py").write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', 'a')\n")
+    image = encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS)
+    (entry,) = decode_image(image).listing(1)
+    store = wasmtime.Store(ENGINE)
+    instance = wc.Linker(ENGINE).instantiate(store, wc.Component(ENGINE, consumer_component(build_image_component(image))))
+    run = instance.get_func(store, instance.get_export_index(store, "run"))
+    at = instance.get_func(store, instance.get_export_index(store, "at"))
+
+    def call(func, *args):
+        result = func(store, *args)
+        func.post_return(store)
+        return result
+
+    assert call(run, entry.blob, 0, 2**32 - 1) == len(data)  # no hostcall cap between guests
+    for i in (0, 1, 4096, len(data) // 2, len(data) - 1):
+        assert call(at, i) == data[i]
+    assert call(run, entry.blob, len(data) - 5, 100) == 5
+    assert [call(at, i) for i in range(5)] == list(data[-5:])
+    assert call(run, 10**6, 0, 100) == 0 and call(run, entry.blob, 2**40, 1) == 0

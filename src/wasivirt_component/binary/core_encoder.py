@@ -130,6 +130,10 @@ class op:
         return b"\x29" + uleb(align) + uleb(offset)
 
     @staticmethod
+    def i32_load8_u(offset: int = 0, align: int = 0) -> bytes:
+        return b"\x2d" + uleb(align) + uleb(offset)
+
+    @staticmethod
     def i32_store(offset: int = 0, align: int = 2) -> bytes:
         return b"\x36" + uleb(align) + uleb(offset)
 
