@@ -40,8 +40,10 @@ ENTRY_READ_ONLY = 0x1
 KIND_DIRECTORY = 1
 KIND_FILE = 2
 KIND_SYMLINK = 3
-KIND_MOUNT = 4
-KIND_NAMES = {KIND_DIRECTORY: "directory", KIND_FILE: "file", KIND_SYMLINK: "symlink", KIND_MOUNT: "mount"}
+KIND_MOUNT = 4  # reserved: a host mount (descriptor blob defined with the feature)
+KIND_TMP = 5  # reserved: a writable tmp directory with a quota
+KIND_NAMES = {KIND_DIRECTORY: "directory", KIND_FILE: "file", KIND_SYMLINK: "symlink",
+              KIND_MOUNT: "host mount", KIND_TMP: "tmp directory"}
 
 HEADER_BLOB = 0
 ROOT_BLOB = 1
