@@ -263,6 +263,10 @@ def test_decoder_rejects_broken_listings():
     image[address + 4] = 9  # kind of /etc
     with pytest.raises(ImageFormatError, match="unknown kind 9"):
         decode_image(bytes(image)).to_tree()
+    image[address + 4] = 4  # a reserved kind: known, but not decoded into a tree yet
+    assert decode_image(bytes(image)).listing(1)[0].kind == 4
+    with pytest.raises(ImageFormatError, match="host mount entries are not supported"):
+        decode_image(bytes(image)).to_tree()
     assert img.read(99, 0, 10) == b"" and img.read(1, 10**9, 1) == b""
 
 
