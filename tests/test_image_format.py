@@ -101,6 +101,18 @@ def test_symlink_nodes_encode_their_target():
     assert describe(img.to_tree()) == describe(root)
 
 
+def test_a_node_placed_twice_gets_two_blobs_and_a_cycle_is_refused():
+    shared_dir = Directory(entries={"f": File(source=InlineSource(b"1"))})
+    root = Directory(entries={"a": shared_dir, "b": shared_dir})
+    img = decode_image(encode_image(Tree(root), timestamp=TS))
+    a, b = img.listing(1)
+    assert a.blob != b.blob and img.listing(a.blob)[0].blob != img.listing(b.blob)[0].blob
+    assert describe(img.to_tree()) == describe(root)
+    shared_dir.entries["loop"] = shared_dir
+    with pytest.raises(ValueError, match="'loop' contains itself"):
+        encode_image(Tree(root), timestamp=TS)
+
+
 def test_mounts_are_not_encoded_yet():
     root = Directory(entries={"data": Mount(host="data", origin=Origin("spec.py", 9))})
     with pytest.raises(SpecError, match=r"^spec.py:9: host mounts are not supported by this version"):

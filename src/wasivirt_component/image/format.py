@@ -89,20 +89,39 @@ def _timestamp(value: int | float | datetime | None) -> tuple[int, int]:
     return secs, min(int(round((value - secs) * 1e9)), 999_999_999)
 
 
-def _number_nodes(root: Directory) -> list[Node | None]:
-    """Nodes by blob number: depth first, entries sorted by UTF-8 name (0 is the header)."""
-    order: list[Node | None] = [None, root]
-    stack = [iter(_sorted_entries(root))]
+@dataclass(slots=True)
+class _Numbered:
+    """The tree in blob order: `nodes[n]` owns blob n (0, the header, has no node) and
+    `entries[n]` lists directory n's (name, node, blob) in name order."""
+
+    nodes: list[Node | None]
+    entries: dict[int, list[tuple[bytes, Node, int]]]
+
+
+def _number_nodes(root: Directory) -> _Numbered:
+    """Blob numbers: pre-order, entries sorted by UTF-8 name (docs/image-format.md).
+
+    Numbers belong to positions in the tree, so a node object placed twice gets two blobs;
+    a directory inside itself is an error.
+    """
+    numbered = _Numbered([None, root], {1: []})
+    stack = [(1, iter(_sorted_entries(root)), frozenset({id(root)}))]
     while stack:
-        item = next(stack[-1], None)
+        number, remaining, ancestors = stack[-1]
+        item = next(remaining, None)
         if item is None:
             stack.pop()
             continue
-        node = item[1]
-        order.append(node)
+        raw, node = item
+        numbered.nodes.append(node)
+        child = len(numbered.nodes) - 1
+        numbered.entries[number].append((raw, node, child))
         if isinstance(node, Directory):
-            stack.append(iter(_sorted_entries(node)))
-    return order
+            if id(node) in ancestors:
+                raise ValueError(f"directory {raw.decode()!r} contains itself")
+            numbered.entries[child] = []
+            stack.append((child, iter(_sorted_entries(node)), ancestors | {id(node)}))
+    return numbered
 
 
 def _sorted_entries(directory: Directory) -> list[tuple[bytes, Node]]:
@@ -123,11 +142,11 @@ def _kind(node: Node) -> int:
     raise TypeError(f"unknown node type {type(node).__name__}")
 
 
-def _listing(directory: Directory, blob_of: dict[int, int]) -> bytes:
-    parts = [COUNT.pack(len(directory.entries))]
-    for raw, node in _sorted_entries(directory):
+def _listing(entries: list[tuple[bytes, Node, int]]) -> bytes:
+    parts = [COUNT.pack(len(entries))]
+    for raw, node, blob in entries:
         parts.append(ENTRY.pack(_kind(node), ENTRY_READ_ONLY if node.read_only else 0, len(raw),
-                                blob_of[id(node)], _node_size(node)))
+                                blob, _node_size(node)))
         parts.append(raw)
     return b"".join(parts)
 
@@ -153,9 +172,9 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
     vanished since the spec ran.
     """
     secs, nanos = _timestamp(timestamp)
-    nodes = _number_nodes(vfs.root)
+    numbered = _number_nodes(vfs.root)
+    nodes = numbered.nodes
     count = len(nodes)
-    blob_of = {id(node): number for number, node in enumerate(nodes) if node is not None}
 
     # Pass 1: sizes and addresses (no host file is read yet), so an image that cannot fit
     # fails before reading gigabytes.
@@ -163,7 +182,7 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
     sizes = [HEADER.size]
     for number, node in enumerate(nodes[1:], start=1):
         if isinstance(node, Directory):
-            listings[number] = _listing(node, blob_of)
+            listings[number] = _listing(numbered.entries[number])
             sizes.append(len(listings[number]))
         else:
             sizes.append(_node_size(node))  # type: ignore[arg-type]
