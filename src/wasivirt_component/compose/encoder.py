@@ -25,7 +25,9 @@ from .types import (
 
 SORT_BYTES = {"func": b"\x01", "value": b"\x02", "type": b"\x03", "component": b"\x04",
               "instance": b"\x05", "core module": b"\x00\x11"}
-SECTION_IDS = {"instance": 5, "alias": 6, "type": 7, "import": 10, "export": 11}
+SECTION_IDS = {"core instance": 2, "instance": 5, "alias": 6, "type": 7, "canon": 8,
+               "import": 10, "export": 11}
+CORE_SORT_BYTES = {"func": b"\x00", "table": b"\x01", "memory": b"\x02", "global": b"\x03"}
 
 
 def extern_name(text: str) -> bytes:
@@ -38,7 +40,9 @@ class ComponentBuilder:
 
     def __init__(self) -> None:
         self._items: list[tuple[int, bytes | memoryview]] = []
-        self.counts = {"type": 0, "func": 0, "instance": 0, "component": 0, "value": 0}
+        self.counts = {"type": 0, "func": 0, "instance": 0, "component": 0, "value": 0,
+                       "core module": 0, "core instance": 0, "core func": 0, "core table": 0,
+                       "core memory": 0, "core global": 0}
 
     def _add(self, section: str, item: bytes, sort: str | None) -> int:
         self._items.append((SECTION_IDS[section], item))
@@ -47,6 +51,37 @@ class ComponentBuilder:
         index = self.counts[sort]
         self.counts[sort] += 1
         return index
+
+    # -- core definitions (used by generated components such as stubs) --------------------
+    def add_core_module(self, data: bytes) -> int:
+        """Embed a core module (its whole binary) as its own section."""
+        self._items.append((1, data))
+        self.counts["core module"] += 1
+        return self.counts["core module"] - 1
+
+    def add_core_instantiation(self, module: int) -> int:
+        """Instantiate a core module that imports nothing."""
+        return self._add("core instance", b"\x00" + uleb(module) + uleb(0), "core instance")
+
+    def add_core_alias_export(self, instance: int, name: str, sort: str) -> int:
+        item = b"\x00" + CORE_SORT_BYTES[sort] + b"\x01" + uleb(instance) + enc_name(name)
+        return self._add("alias", item, f"core {sort}")
+
+    def add_canon_lift(self, core_func: int, functype: int, *, memory: int | None = None,
+                       realloc: int | None = None) -> int:
+        opts = []
+        if memory is not None:
+            opts.append(b"\x03" + uleb(memory))
+        if realloc is not None:
+            opts.append(b"\x04" + uleb(realloc))
+        item = b"\x00\x00" + uleb(core_func) + uleb(len(opts)) + b"".join(opts) + uleb(functype)
+        return self._add("canon", item, "func")
+
+    def add_inline_instance(self, exports: list[tuple[str, str, int]]) -> int:
+        """An instance made of existing items: (export name, sort, index)."""
+        body = b"\x01" + uleb(len(exports)) + b"".join(
+            extern_name(n) + SORT_BYTES[s] + uleb(i) for n, s, i in exports)
+        return self._add("instance", body, "instance")
 
     def add_type(self, body: bytes) -> int:
         return self._add("type", body, "type")
@@ -69,8 +104,10 @@ class ComponentBuilder:
             enc_name(n) + SORT_BYTES[s] + uleb(i) for n, s, i in args)
         return self._add("instance", body, "instance")
 
-    def add_export(self, name: str, sort: str, index: int) -> int:
-        return self._add("export", extern_name(name) + SORT_BYTES[sort] + uleb(index) + b"\x00", sort)
+    def add_export(self, name: str, sort: str, index: int, ascription: bytes | None = None) -> int:
+        """Export an item, optionally ascribing it the type `ascription` (an externtype)."""
+        tail = b"\x00" if ascription is None else b"\x01" + ascription
+        return self._add("export", extern_name(name) + SORT_BYTES[sort] + uleb(index) + tail, sort)
 
     def finish(self) -> bytes:
         """The component binary: preamble, then sections grouping consecutive definitions."""
@@ -79,8 +116,8 @@ class ComponentBuilder:
         items = self._items
         while i < len(items):
             sid, item = items[i]
-            if sid == 4:
-                out += [section_header(4, len(item)), item]
+            if sid in (1, 4):
+                out += [section_header(sid, len(item)), item]
                 i += 1
                 continue
             j = i
@@ -151,8 +188,14 @@ class TypeScope:
         self.remember(t, index)
         return index
 
+    def definition_index(self, t: Any) -> int:
+        """Define `t` in this scope (never aliasing it) and return the new index."""
+        return self._add_type(self._definition(t))
+
     def _definition(self, t: Any) -> bytes:  # noqa: C901 - one case per constructor
         v = self.valtype
+        if isinstance(t, str):
+            return bytes([PRIMITIVE_BYTES[t]])
         if isinstance(t, Record):
             return b"\x72" + uleb(len(t.fields)) + b"".join(enc_name(n) + v(x) for n, x in t.fields)
         if isinstance(t, Variant):

@@ -18,7 +18,8 @@ from .compare import Mismatch, check, equal
 from .encoder import ComponentBuilder, TypeScope
 from .names import compat_key, highest, split_name
 from .reader import ComponentInfo
-from .subst import Substitution, iter_resources, sub_bindings, subst
+from .subst import Substitution
+from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
     ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind,
 )
@@ -279,7 +280,7 @@ class CompositionGraph:
     def _register_named_types(self, node: InstanceNode, view: Substitution) -> None:
         """Remember where each named type `node`'s imports export can be aliased from."""
         for import_name, required in node.package.type.imports.items():
-            for path, named in _named_types(required, ()):
+            for path, named in named_types(required):
                 image = view(named)
                 self._provenance.setdefault(id(image), (node.args[import_name], path, image))
 
@@ -295,17 +296,6 @@ def _satisfies(merged: Extern, req: _Requirement) -> bool:
 def _version_rank(name: str) -> tuple[Any, ...]:
     v = split_name(name)[1]
     return (0,) if v is None else (1, *v.sort_key())
-
-
-def _named_types(item: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
-    """Named value types an import exports, with their export paths (for aliasing)."""
-    found: list[tuple[tuple[str, ...], Any]] = []
-    if isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, Defined):
-        found.append((path, item.type))
-    elif isinstance(item, InstanceType):
-        for name, sub in item.exports.items():
-            found += _named_types(sub, path + (name,))
-    return found
 
 
 class _Emitter:
@@ -330,7 +320,7 @@ class _Emitter:
                 self.providers[res] = ("group", group, path)
         for node in order:
             for export_name, item in node.instance_type.exports.items():  # type: ignore[union-attr]
-                for path, res in _resource_paths(item, (export_name,)):
+                for path, res in resource_paths(item, (export_name,)):
                     self.providers.setdefault(res, ("node", node, path))
 
     def emit(self) -> bytes:
@@ -440,14 +430,3 @@ class _Emitter:
         if key not in self.export_alias:
             self.export_alias[key] = (sort, self.builder.add_alias_export(node_index, source.name, sort))
         return self.export_alias[key]
-
-
-def _resource_paths(item: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Resource]]:
-    """Where each resource exported by an item can be reached by alias."""
-    found: list[tuple[tuple[str, ...], Resource]] = []
-    if isinstance(item, TypeItem) and isinstance(item.type, Resource):
-        found.append((path, item.type))
-    elif isinstance(item, InstanceType):
-        for name, sub in item.exports.items():
-            found += _resource_paths(sub, path + (name,))
-    return found

@@ -20,7 +20,8 @@ from ..binary.reader import Reader
 from ..binary.sections import WasmKind, detect_kind, iter_sections
 from ..errors import BinaryFormatError
 from .compare import Mismatch, check
-from .subst import Substitution, iter_resources, subst
+from .subst import Substitution, subst
+from .walk import iter_resources
 from .types import (
     PRIMITIVE_CODES, Borrow, ComponentType, Defined, Enum, Extern, Flags, FuncType, Future,
     InstanceType, ListType, MapType, ModuleType, Option, Own, Record, Resource, Result,

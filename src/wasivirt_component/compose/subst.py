@@ -6,7 +6,6 @@ not change (so named record types stay the same object and keep their names).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .types import (
@@ -122,77 +121,3 @@ def subst(t: Any, mapping: dict[Resource, Resource]) -> Any:
     if not mapping:
         return t
     return Substitution(mapping)(t)
-
-
-def iter_resources(t: Any, seen: set[int] | None = None) -> Iterator[Resource]:
-    """Every resource reachable from `t` (each distinct object once, in first-seen order)."""
-    seen = set() if seen is None else seen
-    stack = [t]
-    found: set[Resource] = set()
-    while stack:
-        x = stack.pop()
-        if x is None or isinstance(x, str):
-            continue
-        if isinstance(x, Resource):
-            if x not in found:
-                found.add(x)
-                yield x
-            continue
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        stack.extend(reversed(list(children(x))))
-
-
-def children(t: Any) -> Iterator[Any]:
-    """The direct sub-terms of a type."""
-    if isinstance(t, Record):
-        yield from (v for _, v in t.fields)
-    elif isinstance(t, Variant):
-        yield from (v for _, v in t.cases)
-    elif isinstance(t, (ListType, Stream, Future)):
-        yield t.element
-    elif isinstance(t, Tuple):
-        yield from t.items
-    elif isinstance(t, Option):
-        yield t.inner
-    elif isinstance(t, Result):
-        yield t.ok
-        yield t.err
-    elif isinstance(t, (Own, Borrow)):
-        yield t.resource
-    elif isinstance(t, MapType):
-        yield t.key
-        yield t.value
-    elif isinstance(t, FuncType):
-        yield from (v for _, v in t.params)
-        yield t.result
-    elif isinstance(t, TypeItem):
-        yield t.type
-    elif isinstance(t, ValueItem):
-        yield t.type
-    elif isinstance(t, InstanceType):
-        yield from t.bound
-        yield from t.exports.values()
-    elif isinstance(t, ComponentType):
-        yield from t.imported
-        yield from t.imports.values()
-        yield from t.exports.values()
-    elif isinstance(t, (Defined, ModuleType)):
-        return
-
-
-def sub_bindings(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Resource]]:
-    """Each `(sub resource)` declared by an import/export item, with its export path."""
-    if isinstance(item, TypeItem):
-        if item.bound == "sub" and isinstance(item.type, Resource):
-            yield path, item.type
-    elif isinstance(item, InstanceType):
-        for name, ext in item.exports.items():
-            yield from sub_bindings(ext, path + (name,))
-
-
-def freshen(t: Any, keep: set[Resource], origin: str) -> tuple[Any, dict[Resource, Resource]]:
-    """`t` with every resource not in `keep` replaced by a new one (a new instantiation)."""
-    mapping = {r: Resource(r.name, origin) for r in iter_resources(t) if r not in keep}
-    return subst(t, mapping), mapping
