@@ -212,15 +212,16 @@ def run_jco(args: list[str], *, input: bytes | None = None, timeout: float = 600
             cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run jco; a non-zero exit becomes `JcoFailed` with jco's reason on one line."""
     cmd = jco_command() + args
+    subcommand = args[0] if args else ""
     try:
         proc = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, cwd=cwd)
     except subprocess.TimeoutExpired:
-        raise ToolchainError(f"jco {args[0]} did not finish within {timeout:.0f} s") from None
+        raise ToolchainError(f"jco {subcommand} did not finish within {timeout:.0f} s") from None
     except OSError as exc:
         raise ToolchainError(f"cannot start jco ({exc.strerror or exc}); {SETUP_HINT}") from None
     if proc.returncode != 0:
         detail = jco_error_detail(proc.stderr.decode(errors="replace"), proc.returncode)
-        raise JcoFailed(args[0] if args else "", detail)
+        raise JcoFailed(subcommand, detail)
     return proc
 
 
