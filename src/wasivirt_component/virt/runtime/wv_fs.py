@@ -11,7 +11,7 @@ Every failure is an `FsError(code)`; the binding layer never lets an exception e
 from __future__ import annotations
 
 from wv_errors import (BAD_DESCRIPTOR, BUSY, EXIST, INVALID, IS_DIRECTORY, LOOP, NO_ENTRY,
-                       NOT_DIRECTORY, NOT_EMPTY, NOT_PERMITTED, UNSUPPORTED, FsError)
+                       NOT_DIRECTORY, NOT_EMPTY, NOT_PERMITTED, READ_ONLY, UNSUPPORTED, FsError)
 from wv_files import FileReader, FileWriter, read_at, set_size, write_at
 from wv_paths import resolve, resolve_existing
 from wv_tree import Dir, File, Mount, Node, Symlink, Tree
@@ -65,14 +65,16 @@ class DirStream:
     def next(self) -> tuple | None:
         """(name, descriptor-type) of the next entry, or None at the end."""
         i = self.index
-        if i >= len(self.items):
+        items = self.items
+        if i >= len(items):
+            self.items = []  # componentize-py never frees exported resources: keep them small
             return None
         self.index = i + 1
-        return self.items[i]
+        return items[i]
 
 
 def stat_of(tree: Tree, node: Node) -> tuple:
-    """(descriptor-type, size, (atime, mtime, ctime)); link count is always 1."""
+    """(descriptor-type, link count, size, (atime, mtime, ctime))."""
     kind = type(node)
     if kind is File or kind is Symlink:
         size = node.size
@@ -80,7 +82,7 @@ def stat_of(tree: Tree, node: Node) -> tuple:
         size = node.size(tree)
     else:
         size = 0
-    return node.dtype, size, node.times or tree.default_times
+    return node.dtype, node.links, size, node.times or tree.default_times
 
 
 def _set_times(tree: Tree, node: Node, atime, mtime) -> None:
@@ -92,6 +94,15 @@ def _set_times(tree: Tree, node: Node, atime, mtime) -> None:
     new_a = old_a if atime is None else now if atime == NOW else atime
     new_m = old_m if mtime is None else now if mtime == NOW else mtime
     node.times = (new_a, new_m, now)
+
+
+def _is_ancestor(d: Dir, node: Dir | None) -> bool:
+    """Whether directory `d` is `node` or one of its ancestors."""
+    while node is not None:
+        if node is d:
+            return True
+        node = node.parent
+    return False
 
 
 class Descriptor:
@@ -143,7 +154,7 @@ class Descriptor:
         if type(node) is not File or not self.flags & READ:
             raise FsError(BAD_DESCRIPTOR)
         data = read_at(self.tree, node, offset, length)
-        return data, not data or offset + len(data) >= node.size
+        return data, not data  # like wasmtime: end-of-file only when nothing was read
 
     def write(self, buf: bytes, offset: int) -> int:
         node = self._file()
@@ -220,9 +231,14 @@ class Descriptor:
         truncate = open_flags & OPEN_TRUNCATE
         if open_flags & OPEN_DIRECTORY and open_flags & (OPEN_CREATE | OPEN_EXCLUSIVE | OPEN_TRUNCATE):
             raise FsError(INVALID)
+        # As wasmtime: create and truncate imply opening for writing, and a tree that
+        # cannot change refuses them before looking at the path.
+        write = flags & WRITE or create or truncate
+        if write and tree.read_only:
+            raise FsError(READ_ONLY)
+        read_mode = READ if flags & READ or not flags & WRITE else 0
         r = resolve(tree, base, path, bool(path_flags & SYMLINK_FOLLOW))
         node = r.node
-        read_mode = READ if flags & READ or not flags & WRITE else 0
         if node is None:
             if not create:
                 raise FsError(NO_ENTRY)
@@ -236,12 +252,10 @@ class Descriptor:
         if create and open_flags & OPEN_EXCLUSIVE:
             raise FsError(EXIST)
         kind = type(node)
-        write = flags & WRITE or truncate
         if kind is Dir:
-            if write or create:
+            if write:
                 raise FsError(IS_DIRECTORY)
-            mutate = 0 if tree.read_only else flags & MUTATE_DIRECTORY
-            return Descriptor(tree, node, READ | mutate)
+            return Descriptor(tree, node, READ)  # as wasmtime: no mutate-directory here
         if kind is Symlink:
             raise FsError(LOOP)  # the last component is a link and following was not asked
         if kind is Mount:
@@ -276,17 +290,22 @@ class Descriptor:
         tree.entries(r.parent)[r.name] = Symlink(tree.new_ino(), False, None, size, target)
 
     def link_at(self, old_path_flags: int, old_path: str, new_dir: Descriptor, new_path: str) -> None:
-        """Hard links do not exist in the VFS (every node has one link): `not-permitted`."""
+        """A hard link to a file or symlink (directories: `not-permitted`, as Linux)."""
         tree = self.tree
         base, new_base = self._dir(), new_dir._dir()
         if old_path_flags & SYMLINK_FOLLOW:
-            raise FsError(INVALID)
-        resolve_existing(tree, base, old_path, False)
+            raise FsError(INVALID)  # as wasmtime
+        src = resolve_existing(tree, base, old_path, False)
         r = resolve(tree, new_base, new_path, False)
-        if r.node is not None:
+        if r.node is not None or r.name is None:
             raise FsError(EXIST)
+        if type(src) is Dir or type(src) is Mount:
+            raise FsError(NOT_PERMITTED)
+        if r.trailing_slash:
+            raise FsError(NO_ENTRY)
         tree.check_writable(r.parent)
-        raise FsError(NOT_PERMITTED)
+        tree.entries(r.parent)[r.name] = src
+        src.links += 1
 
     def unlink_file_at(self, path: str) -> None:
         tree = self.tree
@@ -305,6 +324,7 @@ class Descriptor:
             raise FsError(NOT_DIRECTORY)
         tree.check_writable(r.parent)
         del tree.entries(r.parent)[r.name]
+        node.links -= 1
 
     def remove_directory_at(self, path: str) -> None:
         tree = self.tree
@@ -328,15 +348,14 @@ class Descriptor:
     def rename_at(self, old_path: str, new_dir: Descriptor, new_path: str) -> None:
         tree = self.tree
         base, new_base = self._dir(), new_dir._dir()
+        # Both parents are resolved before either last component is looked at (rename(2)).
         old = resolve(tree, base, old_path, False)
-        if old.name is None:
+        new = resolve(tree, new_base, new_path, False)
+        if old.name is None or new.name is None:
             raise FsError(BUSY)
         src = old.node
         if src is None:
             raise FsError(NO_ENTRY)
-        new = resolve(tree, new_base, new_path, False)
-        if new.name is None:
-            raise FsError(BUSY)
         dst = new.node
         src_is_dir = type(src) is Dir
         if (old.trailing_slash or new.trailing_slash) and not src_is_dir:
@@ -347,12 +366,11 @@ class Descriptor:
             return
         tree.check_writable(old.parent)
         tree.check_writable(new.parent)
+        if src_is_dir and _is_ancestor(src, new.parent):
+            raise FsError(INVALID)  # a directory cannot move into itself
+        if type(dst) is Dir and _is_ancestor(dst, old.parent):
+            raise FsError(NOT_EMPTY)  # replacing a directory that contains the source
         if src_is_dir:
-            ancestor = new.parent
-            while ancestor is not None:
-                if ancestor is src:
-                    raise FsError(INVALID)  # a directory cannot move into itself
-                ancestor = ancestor.parent
             if dst is not None:
                 if type(dst) is not Dir:
                     raise FsError(NOT_DIRECTORY)
@@ -362,5 +380,7 @@ class Descriptor:
             raise FsError(IS_DIRECTORY)
         del tree.entries(old.parent)[old.name]
         tree.entries(new.parent)[new.name] = src
+        if dst is not None:
+            dst.links -= 1
         if src_is_dir:
             src.parent = new.parent

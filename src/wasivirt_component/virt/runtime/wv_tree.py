@@ -26,15 +26,17 @@ COPY_CHUNK = 1 << 20
 
 
 class Node:
-    """Common to every node: inode number, own read-only flag, timestamps (None = image's)."""
+    """Common to every node: inode number, own read-only flag, timestamps (None = image's)
+    and link count (1 in the image; hard links made at run time raise it)."""
 
-    __slots__ = ("ino", "read_only", "times")
+    __slots__ = ("ino", "read_only", "times", "links")
     dtype = TYPE_UNKNOWN
 
     def __init__(self, ino: int, read_only: bool) -> None:
         self.ino = ino
         self.read_only = read_only
         self.times = None
+        self.links = 1
 
 
 class File(Node):

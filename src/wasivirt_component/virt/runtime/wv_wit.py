@@ -3,6 +3,10 @@
 Only the binding layer (`ex_*.py`, `wv_app.py`) imports this module; the core (`wv_*`
 except this file and `wv_state`) never sees a generated type. Everything here is cheap
 and allocation-light because it sits on every call.
+
+Every import in the runtime is at module top level: module code runs at build time and
+is snapshotted, while an `import` first executed at run time searches the filesystem,
+which `--stub-wasi` turned into a trap.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from wit_world.exports import ex_fs_types as gen_fs
 from wit_world.exports import ex_io_streams as gen_streams
 from wit_world.imports import host_io_streams
 
+from ex_io_error import Error
 from wv_errors import IO, FsError
 from wv_fs import NOW
 
@@ -40,9 +45,9 @@ def datetime(stamp: tuple) -> Datetime:
 
 
 def descriptor_stat(stat: tuple) -> DescriptorStat:
-    """A core (type, size, (atime, mtime, ctime)) as `descriptor-stat`."""
-    dtype, size, (atime, mtime, ctime) = stat
-    return DescriptorStat(DESCRIPTOR_TYPES[dtype], 1, size, datetime(atime), datetime(mtime),
+    """A core (type, links, size, (atime, mtime, ctime)) as `descriptor-stat`."""
+    dtype, links, size, (atime, mtime, ctime) = stat
+    return DescriptorStat(DESCRIPTOR_TYPES[dtype], links, size, datetime(atime), datetime(mtime),
                           datetime(ctime))
 
 
@@ -74,7 +79,6 @@ def new_timestamp(value) -> object:
 
 def stream_failed(exc: BaseException) -> Err:
     """`err(last-operation-failed(error))` for a core failure inside a stream call."""
-    from ex_io_error import Error
     return Err(StreamFailed(Error(exc.code if isinstance(exc, FsError) else IO)))
 
 
@@ -84,7 +88,6 @@ def stream_closed() -> Err:
 
 def host_stream_err(err: Err) -> Err:
     """A host stream's `err(stream-error)` re-expressed with our exported types."""
-    from ex_io_error import Error
     if isinstance(err.value, host_io_streams.StreamError_LastOperationFailed):
         return Err(StreamFailed(Error(IO, err.value.value)))
     return Err(StreamClosed())

@@ -1,0 +1,160 @@
+"""Running the real virtualizer component in wasmtime-py for instance-level tests.
+
+The component is built (or taken from the user cache) once per session and compiled
+through a serialized-code cache under tests/.cache. Each `Virt` is a fresh instance: the
+image import is a Python host function serving a test image; a few `wasivirt-host:*`
+functions (stdio streams, clocks) are Python fakes so forwarding can be observed; every
+other host import traps, as the composer's stubs would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import wasmtime
+from wasmtime.component import Component, Linker, ResourceHost, ResourceType, Variant
+
+from virt_support import ImageServer
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "compiled"
+IMAGE = "wasivirt:vfs/image@0.1.0"
+FS = "wasi:filesystem/types@0.2.12"
+PREOPENS = "wasi:filesystem/preopens@0.2.12"
+STREAMS = "wasi:io/streams@0.2.12"
+POLL = "wasi:io/poll@0.2.12"
+ERROR = "wasi:io/error@0.2.12"
+HOST = "wasivirt-host:{}@0.2.12"
+
+# resource type ids for the fake host resources
+OUTPUT, INPUT, HOST_ERROR = 1, 2, 3
+
+
+@lru_cache(maxsize=1)
+def compiled_virtualizer() -> tuple[wasmtime.Engine, Component]:
+    """(engine, compiled virtualizer), built and compiled at most once per machine."""
+    from wasivirt_component.run import ComponentCache, make_engine
+    from wasivirt_component.virt import virtualizer_component
+
+    engine = make_engine()
+    data = virtualizer_component(quiet=True)
+    return engine, ComponentCache(root=CACHE).load(engine, data, what="virtualizer")
+
+
+@dataclass
+class FakeHost:
+    """What the fake host streams saw and will answer."""
+
+    written: dict[int, bytes] = field(default_factory=lambda: {7: b"", 8: b""})  # stdout, stderr
+    stdin: bytes = b""
+    fail_writes: str | None = None  # None, "closed" or "failed"
+    dropped: list[int] = field(default_factory=list)
+    wall: tuple[int, int] = (1_234_567_890, 42)
+    monotonic: int = 987_654_321
+
+
+class Virt:
+    """A fresh virtualizer instance serving `image`."""
+
+    def __init__(self, image: bytes, host: FakeHost | None = None) -> None:
+        self.engine, self.component = compiled_virtualizer()
+        self.server = ImageServer(image)
+        self.host = host or FakeHost()
+        linker = Linker(self.engine)
+        with linker.root() as root:
+            with root.add_instance(IMAGE) as inst:
+                inst.add_func("read", lambda store, blob, off, n: self.server(blob, off, n))
+            self._define_host(root)
+        linker.define_unknown_imports_as_traps(self.component)
+        self.store = wasmtime.Store(self.engine)
+        self.instance = linker.instantiate(self.store, self.component)
+        self._funcs: dict[tuple[str, str], object] = {}
+
+    def _define_host(self, root) -> None:
+        host = self.host
+
+        def rep(store, handle) -> int:
+            return handle.to_host(store).rep  # also releases the borrow
+
+        def write(store, this, data):
+            r = rep(store, this)
+            if host.fail_writes == "closed":
+                return Variant("err", None)
+            if host.fail_writes == "failed":
+                return Variant("err", ResourceHost.own(99, HOST_ERROR))
+            host.written[r] = host.written.get(r, b"") + bytes(data)
+            return Variant("ok")
+
+        def read(store, this, n):
+            rep(store, this)
+            if not host.stdin:
+                return None  # err(closed): untagged result, closed is the payload-less case
+            data, host.stdin = host.stdin[:n], host.stdin[n:]
+            return data
+
+        with root.add_instance(HOST.format("io/error")) as inst:
+            inst.add_resource("error", ResourceType.host(HOST_ERROR), lambda store, r: host.dropped.append(r))
+            inst.add_func("[method]error.to-debug-string", lambda store, this: f"host error {rep(store, this)}")
+        with root.add_instance(HOST.format("io/streams")) as inst:
+            inst.add_resource("output-stream", ResourceType.host(OUTPUT), lambda store, r: host.dropped.append(r))
+            inst.add_resource("input-stream", ResourceType.host(INPUT), lambda store, r: host.dropped.append(r))
+            inst.add_func("[method]output-stream.blocking-write-and-flush", write)
+            inst.add_func("[method]output-stream.write", write)
+            inst.add_func("[method]output-stream.check-write", lambda store, this: rep(store, this) and 4096)
+            inst.add_func("[method]input-stream.blocking-read", read)
+            inst.add_func("[method]input-stream.read", read)
+        for name, fn, number in (("stdout", "get-stdout", 7), ("stderr", "get-stderr", 8)):
+            with root.add_instance(HOST.format(f"cli/{name}")) as inst:
+                inst.add_func(fn, lambda store, number=number: ResourceHost.own(number, OUTPUT))
+        with root.add_instance(HOST.format("cli/stdin")) as inst:
+            inst.add_func("get-stdin", lambda store: ResourceHost.own(5, INPUT))
+        with root.add_instance(HOST.format("clocks/wall-clock")) as inst:
+            inst.add_func("now", lambda store: _Datetime(*host.wall))
+            inst.add_func("resolution", lambda store: _Datetime(0, 1000))
+        with root.add_instance(HOST.format("clocks/monotonic-clock")) as inst:
+            inst.add_func("now", lambda store: host.monotonic)
+            inst.add_func("resolution", lambda store: 1)
+
+    def func(self, interface: str, name: str):
+        key = (interface, name)
+        fn = self._funcs.get(key)
+        if fn is None:
+            index = self.instance.get_export_index(self.store, interface)
+            assert index is not None, interface
+            export = self.instance.get_export_index(self.store, name, index)
+            assert export is not None, f"{interface} has no {name}"
+            fn = self._funcs[key] = self.instance.get_func(self.store, export)
+        return fn
+
+    def call(self, interface: str, name: str, *args):
+        return self.func(interface, name)(self.store, *args)
+
+    def desc(self, method: str, *args):
+        """Call `[method]descriptor.<method>`; args start with the descriptor.
+
+        Returns the ok value, or a `Failed` (the error-code name) for an error: wasmtime-py
+        gives a result as a bare value unless its ok and err types look alike (then a
+        Variant), and an error-code as a plain str.
+        """
+        result = self.call(FS, f"[method]descriptor.{method}", *args)
+        if isinstance(result, Variant) and result.tag in ("ok", "err"):
+            return result.payload if result.tag == "ok" else Failed(result.payload)
+        if isinstance(result, str):
+            return Failed(result)
+        return result
+
+    def root(self):
+        (descriptor, name), = self.call(PREOPENS, "get-directories")
+        assert name == "/"
+        return descriptor
+
+
+class Failed(str):
+    """An error-code name returned by a filesystem call."""
+
+
+@dataclass
+class _Datetime:
+    seconds: int
+    nanoseconds: int
