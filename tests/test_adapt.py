@@ -206,7 +206,7 @@ def test_failure_while_writing_leaves_no_temp_file(c_module, tmp_path, monkeypat
     assert leftovers(tmp_path) == []
 
 
-def test_jco_temp_output_never_escapes(c_module, tmp_path, monkeypatch):
+def test_jco_temp_output_never_escapes(c_module, tmp_path, monkeypatch, isolated_cache):
     """jco writes into a private temp dir; on failure that dir (and its output) is gone."""
     seen: list[Path] = []
     real = adapt_mod.toolchain.run_jco

@@ -9,6 +9,8 @@ from modules no adapter provides, and `--command` on a module without `_start`.
 
 from __future__ import annotations
 
+import hashlib
+
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from . import toolchain
 from .binary.component_externs import read_component_externs
 from .binary.module import PREVIEW1, ModuleInfo, read_module
 from .binary.sections import WasmKind, detect_kind
-from .errors import AdaptError
+from .errors import AdaptError, WasivirtError
 from .fsutil import atomic_write_bytes, read_input
 
 Kind = Literal["command", "reactor"]
@@ -105,6 +107,28 @@ def check_adaptable(info: ModuleInfo, what: str) -> None:
             f"{PREVIEW1} imports can be adapted (was it built for a different host?)")
 
 
+def _adapted(module: bytes, kind: Kind, what: str) -> bytes:
+    """The adapted component, from the cache when this module was adapted before.
+
+    jco new costs a node start (~1 s) and is deterministic, so its output is kept under
+    the cache root keyed by the module, the adapter and the kind.
+    """
+    from .run import cache_dir  # run.py owns the cache root (WASIVIRT_CACHE_DIR, XDG...)
+
+    adapter = toolchain.adapter_path(kind).read_bytes()
+    key = hashlib.sha256(b"\0".join([b"adapt-v1", kind.encode(), adapter, module])).hexdigest()
+    path = cache_dir() / "adapted" / f"{key}.wasm"
+    if path.is_file():
+        return path.read_bytes()
+    data = _run_jco_new(module, kind, what)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+    except (OSError, WasivirtError):
+        pass  # an unwritable cache only costs the next adapt a jco run
+    return data
+
+
 def _run_jco_new(module: bytes, kind: Kind, what: str) -> bytes:
     """jco new in a private temp dir, so its output (complete or not) never leaks."""
     with tempfile.TemporaryDirectory(prefix="wasivirt-adapt-") as tmp:
@@ -129,7 +153,7 @@ def adapt(data: bytes, kind: str | None = None, *, what: str = "module") -> Adap
     info = read_module(data, what)
     check_adaptable(info, what)
     chosen, detected = choose_kind(info, kind, what)
-    return AdaptResult(_run_jco_new(bytes(data), chosen, what), chosen, detected, False,
+    return AdaptResult(_adapted(bytes(data), chosen, what), chosen, detected, False,
                        unexported_functions(info))
 
 

@@ -135,6 +135,37 @@ def run(
 
 
 @app.command()
+def compose(
+    child: Annotated[Path, typer.Argument(metavar="CHILD.wasm", show_default=False,
+                                          help="A wasip1 core module or a WASI 0.2 component.")],
+    vfs: Annotated[Path, typer.Option("--vfs", metavar="SPEC.py", show_default=False,
+                                      help="Python file defining `vfs = VFS()`: the filesystem the child sees.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
+                                         help="Where to write the composed component.")],
+    precompile: Annotated[bool, typer.Option(
+        "--precompile", help="Also compile the whole output now (slow once), so `wasivirt run` "
+                             "starts at once.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
+) -> None:
+    """Give a WASI program a virtual filesystem: adapt, virtualize, compose."""
+    from .pipeline import compose_files
+
+    result = compose_files(child, vfs, output, quiet=quiet, precompile=precompile)
+    if quiet:
+        return
+    if result.adapted:
+        typer.echo(f"adapted {child} with the preview1 adapter")
+    typer.echo(f"virtualized: {', '.join(_short(n) for n in result.virtualized) or 'nothing'}")
+    typer.echo(f"from the host: {', '.join(_short(n) for n in result.host_imports) or 'nothing'}")
+    typer.echo(f"{output}: {len(result.data)} bytes, validated; no host filesystem access")
+
+
+def _short(name: str) -> str:
+    """`wasi:io/streams@0.2.12` -> `io/streams` for one-line summaries."""
+    return name.split(":", 1)[-1].split("@", 1)[0]
+
+
+@app.command()
 def plug(
     socket: Annotated[Path, typer.Argument(metavar="SOCKET.wasm", show_default=False,
                                            help="The component whose imports get filled.")],

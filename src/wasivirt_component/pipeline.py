@@ -1,16 +1,25 @@
 """The steps behind the composing commands, in order, each a call into a feature package.
 
-`plug_files`: read socket and plugs → compose (`compose.plug`) → validate → write.
+`compose_files` (`wasivirt compose CHILD --vfs SPEC`): adapt the child if it is a core
+module → evaluate the spec into an image component → get the (cached) virtualizer →
+compose image + virtualizer + child → validate with wasmtime → check isolation → write.
+
+`plug_files` (`wasivirt plug`): read socket and plugs → compose → validate → write.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from .check import validate_component
+from .adapt import adapt_module
+from .check import filesystem_imports, validate_component, validate_composition
 from .compose.plug import PlugResult, plug
+from .binary.sections import WasmKind, detect_kind
 from .compose.reader import ComponentInfo, read_component
+from .errors import ValidationError
 from .fsutil import atomic_write_bytes, read_input
 
 
@@ -28,3 +37,51 @@ def plug_files(socket: str | os.PathLike[str], plugs: list[str | os.PathLike[str
     validate_component(result.data, f"composition of {Path(socket).name}")
     atomic_write_bytes(output, result.data)
     return result
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    """What `compose_files` wrote and how the child's imports were satisfied."""
+
+    data: bytes
+    adapted: bool
+    virtualized: list[str]
+    host_imports: list[str]
+    denied: list[str]
+
+
+def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
+                  output: str | os.PathLike[str], *, quiet: bool = False,
+                  precompile: bool = False) -> ComposeResult:
+    """`wasivirt compose`: the child with the spec's virtual filesystem, written atomically.
+
+    Validation compiles the child and the virtualizer once each (cached) and the wiring
+    over their type skeletons; `precompile` also compiles the whole output, which then
+    starts instantly under `wasivirt run`.
+    """
+    from .image import build_image_component, encode_image, load_spec
+    from .virt.build import virtualizer_component
+    from .virt.wiring import virtualize
+
+    raw = read_input(child, "wasm")
+    adapted = detect_kind(raw, str(child)) is WasmKind.MODULE
+    child_info = read_component(adapt_module(raw, what=str(child)) if adapted else raw, str(child))
+    vfs = load_spec(spec)
+    image = build_image_component(encode_image(vfs))
+    virtualizer = read_component(virtualizer_component(quiet=quiet), "virtualizer")
+
+    def wire(parts: Sequence[ComponentInfo]) -> bytes:
+        return virtualize(parts[0], image, parts[1], host_filesystem=False).data
+
+    name = Path(output).name
+    validate_composition([child_info, virtualizer], wire, name)
+    result = virtualize(child_info, image, virtualizer, host_filesystem=False)
+    if precompile:
+        validate_component(result.data, name)
+    composed = read_component(result.data, name).type
+    leaked = filesystem_imports(composed)
+    if leaked:
+        raise ValidationError(f"{name}: isolation check failed: the composition imports "
+                              f"{', '.join(leaked)} although the spec declares no host mount")
+    atomic_write_bytes(output, result.data)
+    return ComposeResult(result.data, adapted, result.virtualized, list(composed.imports), result.denied)

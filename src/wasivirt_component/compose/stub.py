@@ -24,8 +24,8 @@ from ..errors import CompositionError
 from .abi import lifted_core_signature
 from .encoder import ComponentBuilder, TypeScope
 from .shim import InterfaceShim
-from .types import ComponentType, FuncType, InstanceType, Resource
-from .walk import iter_defined, iter_resources, named_types, sub_bindings
+from .types import ComponentType, Extern, FuncType, InstanceType, Resource, TypeItem
+from .walk import iter_defined, iter_resources, named_types, resource_paths, sub_bindings
 
 _CORE = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 _UNREACHABLE = b"\x00"
@@ -41,57 +41,90 @@ class Stub:
     imports: list[str]
 
 
+Owner = tuple[str, tuple[str, ...]]  # (import or export name, path within it)
+
+
+def type_owners(imports: dict[str, Extern], exports: dict[str, Extern] | None = None
+                ) -> tuple[dict[Resource, Owner], dict[int, Owner]]:
+    """Where each resource is bound and each named value type first appears.
+
+    Imports own the resources they bind; exports own any other resource they carry.
+    """
+    binder: dict[Resource, Owner] = {}
+    named: dict[int, Owner] = {}
+    for items, resources in ((imports, sub_bindings), (exports or {}, resource_paths)):
+        for item_name, item in items.items():
+            for path, res in resources(item):
+                binder.setdefault(res, (item_name, path))
+            for path, t in named_types(item):
+                named.setdefault(id(t), (item_name, path))
+    return binder, named
+
+
+def import_dependencies(consumer: ComponentType, names: list[str]) -> set[str]:
+    """The other imports of `consumer` whose types `names` use, transitively."""
+    binder, named = type_owners(consumer.imports)
+    needed: set[str] = set()
+    todo = list(names)
+    while todo:
+        item = consumer.imports[todo.pop()]
+        owners = {binder[r][0] for r in iter_resources(item) if r in binder}
+        owners |= {named[id(t)][0] for t in iter_defined(item) if id(t) in named}
+        for owner in owners - set(names) - needed:
+            needed.add(owner)
+            todo.append(owner)
+    return needed
+
+
 def trap_stub(consumer: ComponentType, stubbed: list[str]) -> Stub:
-    """A component exporting the `stubbed` imports of `consumer`, every function trapping."""
+    """A component exporting the `stubbed` imports of `consumer`, every function trapping.
+
+    It imports the other imports of `consumer` the stubbed ones' types use.
+    """
     for name in stubbed:
         if not isinstance(consumer.imports.get(name), InstanceType):
             raise CompositionError(f"cannot stub `{name}`: it is not an instance import")
-    return _StubEncoder(consumer, stubbed).encode()
+    needed = import_dependencies(consumer, stubbed)
+    deps = {n: item for n, item in consumer.imports.items() if n in needed}
+    exports = {n: item for n, item in consumer.imports.items() if n in set(stubbed)}
+    data = _StubEncoder(deps, exports).encode()
+    return Stub(data, list(exports), list(deps))
+
+
+def skeleton(ctype: ComponentType) -> bytes:
+    """A component of exactly type `ctype` whose every function traps.
+
+    Composition validity depends only on the types of the components composed, so a
+    composition of skeletons validates (in milliseconds) exactly when the real one does,
+    given components that are valid on their own.
+    """
+    return _StubEncoder(ctype.imports, ctype.exports).encode()
 
 
 class _StubEncoder:
-    def __init__(self, consumer: ComponentType, stubbed: list[str]) -> None:
-        self.consumer = consumer
-        self.stubbed = [n for n in consumer.imports if n in set(stubbed)]
-        self.binder: dict[Resource, tuple[str, tuple[str, ...]]] = {}
-        self.named: dict[int, tuple[str, tuple[str, ...]]] = {}
-        for import_name, item in consumer.imports.items():
-            for path, res in sub_bindings(item):
-                self.binder.setdefault(res, (import_name, path))
-            for path, t in named_types(item):
-                self.named.setdefault(id(t), (import_name, path))
-        self.deps = self._dependencies()
+    """Encodes a component importing `imports` and implementing `exports` with traps."""
+
+    def __init__(self, imports: dict[str, Extern], exports: dict[str, Extern]) -> None:
+        self.imports = imports
+        self.exports = exports
+        self.binder, self.named = type_owners(imports, exports)
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource, self._named)
         self.import_index: dict[str, int] = {}
         self.aliases: dict[tuple[int, str], int] = {}
 
-    def _dependencies(self) -> list[str]:
-        """Consumer imports (not stubbed) whose types the stubbed interfaces use."""
-        needed: set[str] = set()
-        todo = list(self.stubbed)
-        while todo:
-            item = self.consumer.imports[todo.pop()]
-            owners = {self.binder[r][0] for r in iter_resources(item) if r in self.binder}
-            owners |= {self.named[id(t)][0] for t in iter_defined(item) if id(t) in self.named}
-            for owner in owners - set(self.stubbed) - needed:
-                needed.add(owner)
-                todo.append(owner)
-        return [n for n in self.consumer.imports if n in needed]
-
     # -- type hooks ----------------------------------------------------------------------
     def _resource(self, res: Resource) -> int:
         owner = self.binder.get(res)
         if owner is None:
-            raise CompositionError(f"cannot stub: resource `{res.name}` has no import that binds it")
-        import_name, path = owner
-        if import_name in self.stubbed:
+            raise CompositionError(f"cannot stub: resource `{res.name}` is neither imported nor exported")
+        if owner[0] in self.exports:
             return self.builder.add_type(_RESOURCE_I32)
-        return self._alias(import_name, path)
+        return self._alias(*owner)
 
     def _named(self, t: Any) -> int | None:
         owner = self.named.get(id(t))
-        if owner is None or owner[0] in self.stubbed:
+        if owner is None or owner[0] in self.exports:
             return None
         return self._alias(*owner)
 
@@ -99,6 +132,8 @@ class _StubEncoder:
         if import_name not in self.import_index:
             raise CompositionError(f"stub needs `{import_name}` before it is imported")
         index = self.import_index[import_name]
+        if not path:
+            return index
         for step in path[:-1]:
             index = self.builder.add_alias_export(index, step, "instance")
         key = (index, path[-1])
@@ -107,41 +142,46 @@ class _StubEncoder:
         return self.aliases[key]
 
     # -- encoding ------------------------------------------------------------------------
-    def encode(self) -> Stub:
-        for name in self.deps:
-            item = self.consumer.imports[name]
-            self.import_index[name] = self.builder.add_import(name, self.scope.extern_desc(item), "instance")
-        funcs = [(name, export, item)
-                 for name in self.stubbed
-                 for export, item in self.consumer.imports[name].exports.items()  # type: ignore[union-attr]
-                 if isinstance(item, FuncType)]
-        module, memory, realloc = self._core(funcs)
-        lifted: dict[tuple[str, str], int] = {}
-        for number, (name, export, ft) in enumerate(funcs):
+    def encode(self) -> bytes:
+        for name, item in self.imports.items():
+            sort = "type" if isinstance(item, TypeItem) else ("func" if isinstance(item, FuncType) else "instance")
+            self.import_index[name] = self.builder.add_import(name, self.scope.extern_desc(item), sort)
+        funcs = [((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
+        funcs += [((name, export), item)
+                  for name, iface in self.exports.items() if isinstance(iface, InstanceType)
+                  for export, item in iface.exports.items() if isinstance(item, FuncType)]
+        module, memory, realloc = self._core([ft for _, ft in funcs])
+        lifted: dict[tuple[str, ...], int] = {}
+        for number, (where, ft) in enumerate(funcs):
             core_func = self.builder.add_core_alias_export(module, f"f{number}", "func")
-            lifted[(name, export)] = self.builder.add_canon_lift(
+            lifted[where] = self.builder.add_canon_lift(
                 core_func, self.scope.type_index(ft), memory=memory, realloc=realloc)
-        for name in self.stubbed:
-            iface = self.consumer.imports[name]
-            assert isinstance(iface, InstanceType)
-            shim = InterfaceShim(iface)
-            args = []
-            for arg_name, sort, what in shim.args:
-                if sort == "func":
-                    args.append((arg_name, "func", lifted[(name, what)]))
-                else:
-                    args.append((arg_name, "type", self.scope.type_index(what)))
-            component = self.builder.add_component(shim.data)
-            self.builder.add_export(name, "instance", self.builder.add_instantiation(component, args))
-        return Stub(self.builder.finish(), list(self.stubbed), list(self.deps))
+        for name, item in self.exports.items():
+            if isinstance(item, FuncType):
+                self.builder.add_export(name, "func", lifted[(name,)])
+            elif isinstance(item, TypeItem):
+                self.builder.add_export(name, "type", self.scope.type_index(item.type))
+            elif isinstance(item, InstanceType):
+                shim = InterfaceShim(item)
+                args = []
+                for arg_name, sort, what in shim.args:
+                    if sort == "func":
+                        args.append((arg_name, "func", lifted[(name, what)]))
+                    else:
+                        args.append((arg_name, "type", self.scope.type_index(what)))
+                component = self.builder.add_component(shim.data)
+                self.builder.add_export(name, "instance", self.builder.add_instantiation(component, args))
+            else:
+                raise CompositionError(f"cannot stub export `{name}` of kind {type(item).__name__}")
+        return self.builder.finish()
 
-    def _core(self, funcs: list[tuple[str, str, FuncType]]) -> tuple[int, int, int]:
+    def _core(self, funcs: list[FuncType]) -> tuple[int, int, int]:
         """The trapping core module, instantiated; returns (instance, memory, realloc)."""
         core = CoreModule()
         core.export("memory", KIND_MEMORY, core.add_memory(Limits(1)))
         realloc_type = CoreFuncType((I32, I32, I32, I32), (I32,))
         core.export("realloc", KIND_FUNC, core.add_func(realloc_type, _UNREACHABLE))
-        for number, (_, _, ft) in enumerate(funcs):
+        for number, ft in enumerate(funcs):
             params, results = lifted_core_signature(ft)
             sig = CoreFuncType(tuple(_CORE[p] for p in params), tuple(_CORE[r] for r in results))
             core.export(f"f{number}", KIND_FUNC, core.add_func(sig, _UNREACHABLE))

@@ -1,0 +1,96 @@
+"""Plugging the virtualizer between a child and the host.
+
+Three instances (four with a stub): the image serves blobs to the virtualizer; the
+virtualizer serves `wasi:filesystem`, `wasi:io`, stdio, terminals and clocks to the child;
+everything else the child imports goes to the host unchanged. The virtualizer's own host
+imports (`wasivirt-host:*`, the WASI packages renamed) are given the host's `wasi:*`
+instances only where the child can make it call them; the rest are filled by one trapping
+stub, so the composed program imports from the host only what it can really use. In
+particular it imports no `wasi:filesystem` unless a host mount is declared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..compose.graph import CompositionGraph
+from ..compose.names import compat_key, split_name
+from ..compose.reader import ComponentInfo, read_component
+from ..compose.stub import import_dependencies, trap_stub
+from ..errors import CompositionError
+
+HOST_PACKAGE = "wasivirt-host:"
+IMAGE_INTERFACE = "wasivirt:vfs/image@0.1.0"
+
+# For each child interface the virtualizer serves: the host interfaces (package-less)
+# the virtualizer calls when the child uses it. Type dependencies (e.g. streams -> error)
+# are added from the types themselves.
+HOST_NEEDS: dict[str, tuple[str, ...]] = {
+    "wasi:cli/stdin": ("cli/stdin", "io/streams", "io/poll"),
+    "wasi:cli/stdout": ("cli/stdout", "io/streams", "io/poll"),
+    "wasi:cli/stderr": ("cli/stderr", "io/streams", "io/poll"),
+    "wasi:cli/terminal-stdin": ("cli/terminal-stdin",),
+    "wasi:cli/terminal-stdout": ("cli/terminal-stdout",),
+    "wasi:cli/terminal-stderr": ("cli/terminal-stderr",),
+    "wasi:clocks/monotonic-clock": ("clocks/monotonic-clock", "io/poll"),
+    "wasi:clocks/wall-clock": ("clocks/wall-clock",),
+}
+# Served from the image alone; host filesystem access only for declared host mounts.
+HOST_FILESYSTEM = ("filesystem/types", "filesystem/preopens")
+
+
+@dataclass(frozen=True)
+class Virtualized:
+    """The composed component and how its child's imports were satisfied."""
+
+    data: bytes
+    virtualized: list[str] = field(default_factory=list)   # child imports served by the virtualizer
+    host: list[str] = field(default_factory=list)          # child imports left to the host
+    denied: list[str] = field(default_factory=list)        # virtualizer host imports stubbed out
+
+
+def _interface(name: str) -> str:
+    """`wasivirt-host:io/streams@0.2.12` -> `io/streams`."""
+    base, _ = split_name(name)
+    return base.split(":", 1)[1]
+
+
+def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
+               *, host_filesystem: bool = False) -> Virtualized:
+    """Compose image + virtualizer + child; `host_filesystem` when host mounts exist."""
+    served = {compat_key(n): n for n in virtualizer.type.exports if n.startswith("wasi:")}
+    virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
+    host_direct = [n for n in child.type.imports if n not in virtualized]
+
+    wanted = {need for n in virtualized for need in HOST_NEEDS.get(split_name(n)[0], ())}
+    if host_filesystem:
+        wanted |= set(HOST_FILESYSTEM)
+    host_imports = [n for n in virtualizer.type.imports if n.startswith(HOST_PACKAGE)]
+    needed = {n for n in host_imports if _interface(n) in wanted}
+    needed |= import_dependencies(virtualizer.type, sorted(needed))
+    denied = [n for n in host_imports if n not in needed]
+
+    graph = CompositionGraph()
+    image_node = graph.instantiate(graph.add_component(read_component(image, "image"), "image"))
+    virt = graph.instantiate(graph.add_component(virtualizer, "virtualizer"))
+    graph.connect(virt, IMAGE_INTERFACE, graph.export_of(image_node, IMAGE_INTERFACE))
+    for name in host_imports:
+        if name in needed:
+            graph.connect(virt, name, graph.import_("wasi:" + name[len(HOST_PACKAGE):]))
+    if denied:
+        stub = trap_stub(virtualizer.type, denied)
+        stub_node = graph.instantiate(graph.add_component(read_component(stub.data, "stub"), "host stub"))
+        for name in stub.exports:
+            graph.connect(virt, name, graph.export_of(stub_node, name))
+        for name in stub.imports:
+            graph.connect(stub_node, name, graph.import_("wasi:" + name[len(HOST_PACKAGE):]))
+    child_node = graph.instantiate(graph.add_component(child, "child"))
+    for name, export in virtualized.items():
+        graph.connect(child_node, name, graph.export_of(virt, export))
+    for name in child.type.exports:
+        graph.export(graph.export_of(child_node, name), name)
+    try:
+        data = graph.encode()
+    except CompositionError as exc:
+        raise CompositionError(f"{child.name}: cannot virtualize: {exc}") from None
+    return Virtualized(data, list(virtualized), host_direct, denied)
