@@ -259,6 +259,30 @@ def test_directory_changes(v):
     assert (stamp.seconds, stamp.nanoseconds) == (5, 6)
 
 
+def test_stat_records_follow_changes(v):
+    """Stat records are cached per node; every change must be visible at once."""
+    root = v.root()
+    fd = v.desc("open-at", root, FOLLOW, "f.txt", set(), {"read", "write"})
+    assert v.desc("stat", fd).size == 12 and v.desc("stat-at", root, FOLLOW, "f.txt").size == 12
+    v.desc("write", fd, b"0123456789", 10)
+    assert v.desc("stat", fd).size == 20 and v.desc("stat-at", root, FOLLOW, "f.txt").size == 20
+    v.desc("set-size", fd, 3)
+    assert v.desc("stat-at", root, NOFOLLOW, "lf").size == 5
+    assert v.desc("stat-at", root, FOLLOW, "lf").size == 3
+    before = v.desc("stat-at", root, FOLLOW, "d").size
+    v.desc("create-directory-at", root, "d/new")
+    assert v.desc("stat-at", root, FOLLOW, "d").size == before + 1
+    v.desc("link-at", root, NOFOLLOW, "f.txt", root, "d/new/h")
+    assert field(v.desc("stat", fd), "link-count") == 2
+    v.desc("unlink-file-at", root, "f.txt")
+    assert field(v.desc("stat", fd), "link-count") == 1
+    assert err(v.desc("stat-at", root, FOLLOW, "f.txt")) == "no-entry"
+    assert v.desc("stat-at", root, FOLLOW, "d/new/h").size == 3
+    v.desc("set-times", fd, Variant("no-change"), Variant("timestamp", _dt(9, 9)))
+    stamp = field(v.desc("stat", fd), "data-modification-timestamp")
+    assert (stamp.seconds, stamp.nanoseconds) == (9, 9)
+
+
 # -- errors inside streams --------------------------------------------------------------------
 
 def test_stream_failure_carries_a_filesystem_error_code(v):

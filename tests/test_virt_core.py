@@ -105,10 +105,36 @@ def test_a_bad_header_is_an_io_error(mutate):
 
 def test_unknown_header_flags_are_ignored():
     image = bytearray(make_image(SAMPLE))
-    struct.pack_into("<I", image, 8, 0xFFFFFFFE)  # every flag but read-only
+    struct.pack_into("<I", image, 8, 0xFFFFFFFC)  # every flag but the two known ones
     (root, _), = Vfs(ImageServer(bytes(image))).preopens()
     assert root.get_flags() & MUTATE_DIRECTORY
     assert code(root.create_directory_at, "new") == "ok"
+
+
+def test_read_only_root_from_header_flag_bit_1():
+    server = ImageServer(make_image(SAMPLE, root_read_only=True))
+    (root, _), = Vfs(server).preopens()
+    assert code(root.create_directory_at, "x") == "access"
+    assert code(root.open_at, FOLLOW, "new", OPEN_CREATE, WRITE) == "access"
+    assert code(root.unlink_file_at, "f.txt") == "access"
+    assert code(root.create_directory_at, "d/x") == "ok"  # d itself is writable
+    assert code(root.open_at, FOLLOW, "f.txt", 0, WRITE) == "ok"
+
+
+@pytest.mark.parametrize("kind", [4, 5])
+def test_reserved_kinds_are_listed_but_unsupported(kind):
+    image = bytearray(make_image({"m": {}, "x": b"1"}))
+    # the root listing is blob 1, right after the header and the blob table
+    address, _ = struct.unpack_from("<II", image, 40 + 8)
+    assert image[address + 4] == 1  # entry "m" is a directory
+    image[address + 4] = kind
+    (root, _), = Vfs(ImageServer(bytes(image))).preopens()
+    stream = root.read_directory()
+    assert stream.next() == ("m", TYPE_DIRECTORY)
+    assert code(root.stat_at, FOLLOW, "m/y") == "unsupported"
+    assert code(root.open_at, FOLLOW, "m", 0, READ) == "unsupported"
+    assert code(root.unlink_file_at, "m") == "busy"
+    assert code(root.stat_at, FOLLOW, "x") == "ok"
 
 
 def test_corrupt_listing_is_an_io_error():

@@ -65,9 +65,12 @@ class _Source:
         self.origin = None
 
 
-def make_image(spec: dict, *, read_only: bool = False, timestamp: int = TIMESTAMP) -> bytes:
+def make_image(spec: dict, *, read_only: bool = False, root_read_only: bool = False,
+               timestamp: int = TIMESTAMP) -> bytes:
     """The encoded image of a nested-dict tree."""
-    return encode_image(_Source(build_tree(spec), read_only), timestamp=timestamp)
+    root = build_tree(spec)
+    root.read_only = root_read_only
+    return encode_image(_Source(root, read_only), timestamp=timestamp)
 
 
 class ImageServer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ex_io_streams import FileInput, FileOutput
 from wv_wit import (DESCRIPTOR_TYPES, ERROR_CODES, DescriptorFlags, DirectoryEntry, MetadataHashValue,
-                    descriptor_stat, fs_call, fs_err, new_timestamp)
+                    fs_call, fs_err, metadata_hash, new_timestamp, stat_record)
 
 
 class Descriptor:
@@ -77,13 +77,15 @@ class Descriptor:
 
     def stat(self):
         try:
-            return descriptor_stat(self.core.stat())
+            core = self.core
+            return stat_record(core.tree, core.node)
         except Exception as exc:  # noqa: BLE001
             raise fs_err(exc) from None
 
     def stat_at(self, path_flags, path: str):
         try:
-            return descriptor_stat(self.core.stat_at(path_flags.value, path))
+            core = self.core
+            return stat_record(core.tree, core.lookup(path_flags.value, path))
         except Exception as exc:  # noqa: BLE001
             raise fs_err(exc) from None
 
@@ -106,15 +108,13 @@ class Descriptor:
 
     def metadata_hash(self) -> MetadataHashValue:
         try:
-            lower, upper = self.core.metadata_hash()
-            return MetadataHashValue(lower, upper)
+            return metadata_hash(self.core.node.ino)
         except Exception as exc:  # noqa: BLE001
             raise fs_err(exc) from None
 
     def metadata_hash_at(self, path_flags, path: str) -> MetadataHashValue:
         try:
-            lower, upper = self.core.metadata_hash_at(path_flags.value, path)
-            return MetadataHashValue(lower, upper)
+            return metadata_hash(self.core.entry_ino(path_flags.value, path))
         except Exception as exc:  # noqa: BLE001
             raise fs_err(exc) from None
 

@@ -46,6 +46,7 @@ def write_at(tree: Tree, node: File, offset: int, buf: bytes) -> int:
     except MemoryError:
         raise FsError(INSUFFICIENT_MEMORY) from None
     node.size = len(data)
+    node.memo = None
     return len(buf)
 
 
@@ -65,6 +66,7 @@ def set_size(tree: Tree, node: File, size: int) -> None:
         except MemoryError:
             raise FsError(INSUFFICIENT_MEMORY) from None
     node.size = size
+    node.memo = None
 
 
 class FileReader:

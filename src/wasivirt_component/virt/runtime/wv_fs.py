@@ -14,6 +14,7 @@ from wv_errors import (BAD_DESCRIPTOR, BUSY, EXIST, INVALID, IS_DIRECTORY, LOOP,
                        NOT_DIRECTORY, NOT_EMPTY, NOT_PERMITTED, READ_ONLY, UNSUPPORTED, FsError)
 from wv_files import FileReader, FileWriter, read_at, set_size, write_at
 from wv_paths import resolve, resolve_existing
+from wv_image import KIND_SYMLINK
 from wv_tree import Dir, File, Mount, Node, Symlink, Tree
 
 # descriptor-flags bits
@@ -94,6 +95,7 @@ def _set_times(tree: Tree, node: Node, atime, mtime) -> None:
     new_a = old_a if atime is None else now if atime == NOW else atime
     new_m = old_m if mtime is None else now if mtime == NOW else mtime
     node.times = (new_a, new_m, now)
+    node.memo = None
 
 
 def _is_ancestor(d: Dir, node: Dir | None) -> bool:
@@ -188,8 +190,7 @@ class Descriptor:
         return stat_of(self.tree, self.node)
 
     def stat_at(self, path_flags: int, path: str) -> tuple:
-        tree = self.tree
-        return stat_of(tree, resolve_existing(tree, self._dir(), path, bool(path_flags & SYMLINK_FOLLOW)))
+        return stat_of(self.tree, self.lookup(path_flags, path))
 
     def set_times(self, atime, mtime) -> None:
         _set_times(self.tree, self.node, atime, mtime)
@@ -207,9 +208,22 @@ class Descriptor:
         return ino, ino ^ HASH_MIX
 
     def metadata_hash_at(self, path_flags: int, path: str) -> tuple:
-        tree = self.tree
-        ino = resolve_existing(tree, self._dir(), path, bool(path_flags & SYMLINK_FOLLOW)).ino
+        ino = self.entry_ino(path_flags, path)
         return ino, ino ^ HASH_MIX
+
+    def lookup(self, path_flags: int, path: str) -> Node:
+        """The node `path` names (what stat-at describes)."""
+        return resolve_existing(self.tree, self._dir(), path, bool(path_flags & SYMLINK_FOLLOW))
+
+    def entry_ino(self, path_flags: int, path: str) -> int:
+        """The inode `path` names; a plain entry name needs no node (readdir asks this for
+        every entry, through `metadata-hash-at`)."""
+        base = self.node
+        if type(base) is Dir:
+            raw = self.tree.entries(base).get(path)
+            if type(raw) is tuple and (raw[0] != KIND_SYMLINK or not path_flags & SYMLINK_FOLLOW):
+                return raw[2]
+        return self.lookup(path_flags, path).ino
 
     # -- directories ---------------------------------------------------------------------
     def read_directory(self) -> DirStream:
@@ -247,7 +261,7 @@ class Descriptor:
             parent = r.parent
             tree.check_writable(parent)
             node = File(tree.new_ino(), False, None, 0)
-            tree.entries(parent)[r.name] = node
+            tree.add_entry(parent, r.name, node)
             return Descriptor(tree, node, read_mode | WRITE)
         if create and open_flags & OPEN_EXCLUSIVE:
             raise FsError(EXIST)
@@ -274,7 +288,7 @@ class Descriptor:
         if r.node is not None:
             raise FsError(EXIST)
         tree.check_writable(r.parent)
-        tree.entries(r.parent)[r.name] = Dir(tree.new_ino(), False, None, r.parent)
+        tree.add_entry(r.parent, r.name, Dir(tree.new_ino(), False, None, r.parent))
 
     def symlink_at(self, target: str, path: str) -> None:
         tree = self.tree
@@ -287,7 +301,7 @@ class Descriptor:
             raise FsError(NOT_PERMITTED)  # it could never be followed inside the sandbox
         tree.check_writable(r.parent)
         size = len(target.encode("utf-8", "surrogatepass"))
-        tree.entries(r.parent)[r.name] = Symlink(tree.new_ino(), False, None, size, target)
+        tree.add_entry(r.parent, r.name, Symlink(tree.new_ino(), False, None, size, target))
 
     def link_at(self, old_path_flags: int, old_path: str, new_dir: Descriptor, new_path: str) -> None:
         """A hard link to a file or symlink (directories: `not-permitted`, as Linux)."""
@@ -304,8 +318,9 @@ class Descriptor:
         if r.trailing_slash:
             raise FsError(NO_ENTRY)
         tree.check_writable(r.parent)
-        tree.entries(r.parent)[r.name] = src
+        tree.add_entry(r.parent, r.name, src)
         src.links += 1
+        src.memo = None
 
     def unlink_file_at(self, path: str) -> None:
         tree = self.tree
@@ -323,8 +338,9 @@ class Descriptor:
         if r.trailing_slash:
             raise FsError(NOT_DIRECTORY)
         tree.check_writable(r.parent)
-        del tree.entries(r.parent)[r.name]
+        tree.remove_entry(r.parent, r.name)
         node.links -= 1
+        node.memo = None
 
     def remove_directory_at(self, path: str) -> None:
         tree = self.tree
@@ -343,7 +359,7 @@ class Descriptor:
         tree.check_writable(r.parent)
         if tree.entries(node):
             raise FsError(NOT_EMPTY)
-        del tree.entries(r.parent)[r.name]
+        tree.remove_entry(r.parent, r.name)
 
     def rename_at(self, old_path: str, new_dir: Descriptor, new_path: str) -> None:
         tree = self.tree
@@ -378,9 +394,10 @@ class Descriptor:
                     raise FsError(NOT_EMPTY)
         elif type(dst) is Dir:
             raise FsError(IS_DIRECTORY)
-        del tree.entries(old.parent)[old.name]
-        tree.entries(new.parent)[new.name] = src
+        tree.remove_entry(old.parent, old.name)
+        tree.add_entry(new.parent, new.name, src)
         if dst is not None:
             dst.links -= 1
+            dst.memo = None
         if src_is_dir:
             src.parent = new.parent

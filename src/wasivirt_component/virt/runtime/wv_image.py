@@ -12,16 +12,18 @@ from wv_errors import IO, FsError
 
 MAGIC = b"WVIM"
 VERSION = 1
-HEADER = struct.Struct("<4sIIIQIIQ")  # magic, version, flags, root, secs, nanos, blobs, reserved
+HEADER = struct.Struct("<4sIIIQIIII")  # magic, version, flags, root, secs, nanos, blobs, settings, reserved
 ENTRY = struct.Struct("<BBHIQ")  # kind, flags, name length, blob, size; then the name
 COUNT = struct.Struct("<I")
 FLAG_TREE_READ_ONLY = 0x1
+FLAG_ROOT_READ_ONLY = 0x2
 ENTRY_READ_ONLY = 0x1
 
 KIND_DIRECTORY = 1
 KIND_FILE = 2
 KIND_SYMLINK = 3
-KIND_MOUNT = 4
+KIND_MOUNT = 4     # reserved: host mount
+KIND_TMP = 5       # reserved: tmp directory
 
 # Listings are read in chunks this big; almost every directory fits in one call.
 LISTING_CHUNK = 1 << 16
@@ -43,12 +45,16 @@ class Header:
     def read_only(self) -> bool:
         return bool(self.flags & FLAG_TREE_READ_ONLY)
 
+    @property
+    def root_read_only(self) -> bool:
+        return bool(self.flags & FLAG_ROOT_READ_ONLY)
+
 
 def parse_header(data: bytes) -> Header:
     """Decode blob 0; a wrong magic, unknown version or short header is an `io` error."""
     if len(data) < HEADER.size:
         raise FsError(IO)
-    magic, version, flags, root, secs, nanos, count, _ = HEADER.unpack_from(data, 0)
+    magic, version, flags, root, secs, nanos, count, _settings, _ = HEADER.unpack_from(data, 0)
     if magic != MAGIC or version != VERSION or not 0 < root < count or nanos > 999_999_999:
         raise FsError(IO)
     return Header(flags, root, secs, nanos, count)

@@ -37,14 +37,26 @@ def _check_name(name: str) -> None:
 
 def resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
     """Resolve `path` from directory `base`; `follow`: follow a symlink in last position."""
-    if "/" not in path and path and path != "." and path != "..":
-        # Fast path: one plain name (stat-at / open-at of a directory entry).
-        if "\0" in path:
-            raise FsError(INVALID)
-        _check_name(path)
-        node = tree.child(base, path)
+    # Fast path: plain names through real directories (the common case); anything else
+    # (`.`, `..`, `//`, symlinks on the way, missing or non-directory parents, errors)
+    # starts over in the full resolver, which gives the exact error.
+    parts = path.split("/")
+    last = parts.pop()
+    if last and last != "." and last != ".." and path[0] != "/" and "\0" not in path:
+        current = base
+        child = tree.child
+        for part in parts:
+            if not part or part == "." or part == "..":
+                return _resolve(tree, base, path, follow)
+            node = child(current, part)
+            if type(node) is not Dir:
+                return _resolve(tree, base, path, follow)
+            current = node
+        if len(last) > 63:
+            _check_name(last)
+        node = child(current, last)
         if not (follow and type(node) is Symlink):
-            return Resolved(base, path, node, False)
+            return Resolved(current, last, node, False)
     return _resolve(tree, base, path, follow)
 
 
@@ -104,11 +116,20 @@ def _resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
 
 
 def resolve_existing(tree: Tree, base: Dir, path: str, follow: bool) -> Node:
-    """The node `path` names; `no-entry` if missing, `not-directory` for `file/`."""
+    """The node `path` names; `no-entry` if missing, `not-directory` for `file/`.
+
+    The last successful lookup is remembered until the tree's entries change: preview1
+    asks `stat-at` and then `metadata-hash-at` for the same path on every stat().
+    """
+    last = tree.last_lookup
+    if (last is not None and last[1] == path and last[0] is base and last[2] == follow
+            and last[3] == tree.generation):
+        return last[4]
     r = resolve(tree, base, path, follow)
     node = r.node
     if node is None:
         raise FsError(NO_ENTRY)
     if r.trailing_slash and type(node) is not Dir and type(node) is not Mount:
         raise FsError(NOT_DIRECTORY)
+    tree.last_lookup = (base, path, follow, tree.generation, node)
     return node

@@ -10,8 +10,8 @@ ever written back to the image.
 from __future__ import annotations
 
 from wv_errors import ACCESS, INSUFFICIENT_MEMORY, IO, READ_ONLY, FsError
-from wv_image import (HEADER, KIND_DIRECTORY, KIND_FILE, KIND_MOUNT, KIND_SYMLINK, Header,
-                      parse_header, parse_listing, read_all)
+from wv_image import (HEADER, KIND_DIRECTORY, KIND_FILE, KIND_MOUNT, KIND_SYMLINK, KIND_TMP,
+                      Header, parse_header, parse_listing, read_all)
 
 # wasi:filesystem/types descriptor-type values.
 TYPE_UNKNOWN = 0
@@ -19,7 +19,7 @@ TYPE_DIRECTORY = 3
 TYPE_SYMLINK = 5
 TYPE_REGULAR = 6
 KIND_TYPES = {KIND_DIRECTORY: TYPE_DIRECTORY, KIND_FILE: TYPE_REGULAR,
-              KIND_SYMLINK: TYPE_SYMLINK, KIND_MOUNT: TYPE_DIRECTORY}
+              KIND_SYMLINK: TYPE_SYMLINK, KIND_MOUNT: TYPE_DIRECTORY, KIND_TMP: TYPE_DIRECTORY}
 
 # Bytes per image read when copying a whole file for writing.
 COPY_CHUNK = 1 << 20
@@ -27,9 +27,13 @@ COPY_CHUNK = 1 << 20
 
 class Node:
     """Common to every node: inode number, own read-only flag, timestamps (None = image's)
-    and link count (1 in the image; hard links made at run time raise it)."""
+    and link count (1 in the image; hard links made at run time raise it).
 
-    __slots__ = ("ino", "read_only", "times", "links")
+    `memo` belongs to the binding layer (it caches the converted stat record there);
+    the core resets it to None whenever anything `stat` reports changes (`Tree.changed`).
+    """
+
+    __slots__ = ("ino", "read_only", "times", "links", "memo")
     dtype = TYPE_UNKNOWN
 
     def __init__(self, ino: int, read_only: bool) -> None:
@@ -37,6 +41,7 @@ class Node:
         self.read_only = read_only
         self.times = None
         self.links = 1
+        self.memo = None
 
 
 class File(Node):
@@ -67,7 +72,8 @@ class Symlink(Node):
 
 
 class Mount(Node):
-    """A host mount (format kind 4): reserved; traversing it is `unsupported` for now."""
+    """A reserved kind (4 host mount, 5 tmp directory): listed as a directory, but
+    traversing or opening it is `unsupported` until the format defines it."""
 
     __slots__ = ("blob",)
     dtype = TYPE_DIRECTORY
@@ -111,6 +117,9 @@ class Tree:
         self._root: Dir | None = None
         self._next_ino = 0
         self.default_times: tuple = ()  # set with the header; every node exists after it
+        # Bumped by every change to any directory's entries: cached lookups compare it.
+        self.generation = 0
+        self.last_lookup: tuple | None = None  # (base, path, follow, generation, node)
 
     # -- header-derived state ----------------------------------------------------------
     @property
@@ -132,7 +141,7 @@ class Tree:
         root = self._root
         if root is None:
             header = self.header
-            root = self._root = Dir(header.root, False, header.root, None)
+            root = self._root = Dir(header.root, header.root_read_only, header.root, None)
         return root
 
     def new_ino(self) -> int:
@@ -153,6 +162,23 @@ class Tree:
             raise FsError(READ_ONLY)
         if node.read_only:
             raise FsError(ACCESS)
+
+    # -- changes -------------------------------------------------------------------------
+    @staticmethod
+    def changed(node: Node) -> None:
+        """Something `stat` reports about `node` changed (size, times, links)."""
+        node.memo = None
+
+    def add_entry(self, d: Dir, name: str, node: Node) -> None:
+        """Bind `name` in `d` to `node` (replacing any entry of that name)."""
+        self.entries(d)[name] = node
+        self.generation += 1
+        d.memo = None
+
+    def remove_entry(self, d: Dir, name: str) -> None:
+        del self.entries(d)[name]
+        self.generation += 1
+        d.memo = None
 
     # -- directories ---------------------------------------------------------------------
     def entries(self, d: Dir) -> dict:
@@ -182,7 +208,7 @@ class Tree:
             return Dir(blob, read_only, blob, parent, size)
         if kind == KIND_SYMLINK:
             return Symlink(blob, read_only, blob, size)
-        if kind == KIND_MOUNT:
+        if kind == KIND_MOUNT or kind == KIND_TMP:
             return Mount(blob, read_only, blob)
         raise FsError(IO)
 

@@ -19,7 +19,7 @@ from wit_world.imports import host_io_streams
 
 from ex_io_error import Error
 from wv_errors import IO, FsError
-from wv_fs import NOW
+from wv_fs import HASH_MIX, NOW, stat_of
 
 ERROR_CODES = list(gen_fs.ErrorCode)          # index = core error code
 DESCRIPTOR_TYPES = list(gen_fs.DescriptorType)  # index = core descriptor type
@@ -49,6 +49,27 @@ def descriptor_stat(stat: tuple) -> DescriptorStat:
     dtype, links, size, (atime, mtime, ctime) = stat
     return DescriptorStat(DESCRIPTOR_TYPES[dtype], links, size, datetime(atime), datetime(mtime),
                           datetime(ctime))
+
+
+def stat_record(tree, node) -> DescriptorStat:
+    """The node's `descriptor-stat`, converted once and kept until the node changes."""
+    record = node.memo
+    if record is None:
+        record = node.memo = descriptor_stat(stat_of(tree, node))
+    return record
+
+
+_hashes: dict = {}
+
+
+def metadata_hash(ino: int) -> MetadataHashValue:
+    """The `metadata-hash-value` of an inode (they never change), shared between calls."""
+    value = _hashes.get(ino)
+    if value is None:
+        if len(_hashes) > 65536:
+            _hashes.clear()
+        value = _hashes[ino] = MetadataHashValue(ino, ino ^ HASH_MIX)
+    return value
 
 
 def fs_err(exc: BaseException) -> Err:
