@@ -1,0 +1,56 @@
+"""Running programs natively on wasmtime vs through a composed virtual filesystem.
+
+Both sides run through `wasivirt run` in a subprocess (stdout captured), sharing the
+test session's compile cache so each distinct composition compiles once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from support.cbuild import CACHE
+
+WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
+SESSION_CACHE = CACHE / "wasivirt-cache"
+
+
+def cli_env() -> dict[str, str]:
+    return {**os.environ, "WASIVIRT_CACHE_DIR": str(SESSION_CACHE)}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def wasivirt(*args: str, timeout: float = 900) -> Outcome:
+    proc = subprocess.run([*WASIVIRT, *args], capture_output=True, text=True, env=cli_env(),
+                          timeout=timeout)
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_native(component: Path, host_dir: Path, *args: str, guest: str = "/") -> Outcome:
+    """The program on wasmtime's own WASI filesystem, `host_dir` preopened as `guest`."""
+    return wasivirt("run", str(component), "--dir", f"{host_dir}::{guest}", "--", *args)
+
+
+def run_app(app: Path, *args: str) -> Outcome:
+    """A composed program (it brings its own filesystem)."""
+    return wasivirt("run", str(app), "--", *args)
+
+
+def compose(child: Path, spec_text: str, workdir: Path, name: str = "app") -> Path:
+    """Write `spec_text` as `workdir/NAME.spec.py` and compose `child` with it."""
+    spec = workdir / f"{name}.spec.py"
+    spec.write_text(spec_text)
+    out = workdir / f"{name}.wasm"
+    result = wasivirt("compose", str(child), "--vfs", str(spec), "-o", str(out), "-q")
+    if result.code != 0:
+        raise AssertionError(f"compose failed ({result.code}): {result.stderr}")
+    return out
