@@ -98,6 +98,17 @@ def _set_times(tree: Tree, node: Node, atime, mtime) -> None:
     node.memo = None
 
 
+def _new_name(tree: Tree, base: Dir, path: str):
+    """Resolve where symlink-at / link-at create an entry: it must not exist yet."""
+    r = resolve(tree, base, path, False, keep_last_link=True)
+    node = r.node
+    if r.name is None or (node is not None and (type(node) is Dir or not r.trailing_slash)):
+        raise FsError(EXIST)
+    if r.trailing_slash:
+        raise FsError(NO_ENTRY if node is None else NOT_DIRECTORY)  # as wasmtime
+    return r
+
+
 def _is_ancestor(d: Dir, node: Dir | None) -> bool:
     """Whether directory `d` is `node` or one of its ancestors."""
     while node is not None:
@@ -284,7 +295,7 @@ class Descriptor:
 
     def create_directory_at(self, path: str) -> None:
         tree = self.tree
-        r = resolve(tree, self._dir(), path, False)
+        r = resolve(tree, self._dir(), path, False, keep_last_link=True)
         if r.node is not None:
             raise FsError(EXIST)
         tree.check_writable(r.parent)
@@ -292,11 +303,7 @@ class Descriptor:
 
     def symlink_at(self, target: str, path: str) -> None:
         tree = self.tree
-        r = resolve(tree, self._dir(), path, False)
-        if r.node is not None or r.name is None:
-            raise FsError(EXIST)
-        if r.trailing_slash:
-            raise FsError(NO_ENTRY)
+        r = _new_name(tree, self._dir(), path)
         if target.startswith("/"):
             raise FsError(NOT_PERMITTED)  # it could never be followed inside the sandbox
         tree.check_writable(r.parent)
@@ -310,13 +317,9 @@ class Descriptor:
         if old_path_flags & SYMLINK_FOLLOW:
             raise FsError(INVALID)  # as wasmtime
         src = resolve_existing(tree, base, old_path, False)
-        r = resolve(tree, new_base, new_path, False)
-        if r.node is not None or r.name is None:
-            raise FsError(EXIST)
+        r = _new_name(tree, new_base, new_path)
         if type(src) is Dir or type(src) is Mount:
             raise FsError(NOT_PERMITTED)
-        if r.trailing_slash:
-            raise FsError(NO_ENTRY)
         tree.check_writable(r.parent)
         tree.add_entry(r.parent, r.name, src)
         src.links += 1
@@ -329,6 +332,8 @@ class Descriptor:
         if r.name is None:
             raise FsError(IS_DIRECTORY)
         if node is None:
+            if r.trailing_slash and resolve(tree, self._dir(), path, False, keep_last_link=True).node:
+                raise FsError(NOT_DIRECTORY)  # `link/` to nothing: the link is no directory
             raise FsError(NO_ENTRY)
         kind = type(node)
         if kind is Dir:
@@ -365,8 +370,8 @@ class Descriptor:
         tree = self.tree
         base, new_base = self._dir(), new_dir._dir()
         # Both parents are resolved before either last component is looked at (rename(2)).
-        old = resolve(tree, base, old_path, False)
-        new = resolve(tree, new_base, new_path, False)
+        old = resolve(tree, base, old_path, False, keep_last_link=True)
+        new = resolve(tree, new_base, new_path, False, keep_last_link=True)
         if old.name is None or new.name is None:
             raise FsError(BUSY)
         src = old.node

@@ -35,8 +35,12 @@ def _check_name(name: str) -> None:
         raise FsError(NAME_TOO_LONG)
 
 
-def resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
-    """Resolve `path` from directory `base`; `follow`: follow a symlink in last position."""
+def resolve(tree: Tree, base: Dir, path: str, follow: bool, *, keep_last_link: bool = False) -> Resolved:
+    """Resolve `path` from directory `base`; `follow`: follow a symlink in last position.
+
+    A trailing slash makes a last symlink be followed too, except with `keep_last_link`
+    (mkdir, rename, symlink, link name the link itself, as rename(2) and mkdir(2) do).
+    """
     # Fast path: plain names through real directories (the common case); anything else
     # (`.`, `..`, `//`, symlinks on the way, missing or non-directory parents, errors)
     # starts over in the full resolver, which gives the exact error.
@@ -47,20 +51,20 @@ def resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
         child = tree.child
         for part in parts:
             if not part or part == "." or part == "..":
-                return _resolve(tree, base, path, follow)
+                return _resolve(tree, base, path, follow, keep_last_link)
             node = child(current, part)
             if type(node) is not Dir:
-                return _resolve(tree, base, path, follow)
+                return _resolve(tree, base, path, follow, keep_last_link)
             current = node
         if len(last) > 63:
             _check_name(last)
         node = child(current, last)
         if not (follow and type(node) is Symlink):
             return Resolved(current, last, node, False)
-    return _resolve(tree, base, path, follow)
+    return _resolve(tree, base, path, follow, keep_last_link)
 
 
-def _resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
+def _resolve(tree: Tree, base: Dir, path: str, follow: bool, keep_last_link: bool) -> Resolved:
     if not path:
         raise FsError(NO_ENTRY)
     if path[0] == "/":
@@ -90,7 +94,7 @@ def _resolve(tree: Tree, base: Dir, path: str, follow: bool) -> Resolved:
                 return Resolved(current, part, None, trailing)
             raise FsError(NO_ENTRY)
         kind = type(node)
-        if kind is Symlink and (not last or follow or trailing):
+        if kind is Symlink and (not last or follow or (trailing and not keep_last_link)):
             expansions += 1
             if expansions > MAX_SYMLINK_EXPANSIONS:
                 raise FsError(LOOP)
