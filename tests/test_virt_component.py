@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from wasmtime.component import Variant
 
 from virt_component_support import (ERROR, FS, POLL, STREAMS, Failed, FakeHost, Virt,
@@ -376,3 +378,33 @@ def _dt(seconds: int, nanoseconds: int):
     d.seconds, d.nanoseconds = seconds, nanoseconds
     return d
 
+
+
+# -- robustness -----------------------------------------------------------------------------------
+
+WEIRD_PATHS = st.one_of(
+    st.sampled_from(["", ".", "..", "/", "//", "d/./../lf/", "ld/../../x", "é/ü", "a\0b",
+                     "x" * 300, "d/" * 50, "lloop/x", "labs/..", "big.bin/.."]),
+    st.text(alphabet="ab./é\0", max_size=10),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.tuples(st.sampled_from(["stat-at", "open-at", "readlink-at",
+                                                 "create-directory-at", "unlink-file-at",
+                                                 "remove-directory-at", "metadata-hash-at",
+                                                 "symlink-at", "rename-at"]),
+                                WEIRD_PATHS, WEIRD_PATHS), min_size=1, max_size=8))
+def test_no_call_traps_whatever_the_path(image, calls):
+    """Every call answers (a value or an error code); the instance never traps."""
+    v = Virt(image)
+    root = v.root()
+    for method, p1, p2 in calls:
+        args = {"stat-at": (FOLLOW, p1), "metadata-hash-at": (NOFOLLOW, p1),
+                "open-at": (FOLLOW, p1, {"create"} if "a" in p2 else set(), {"read", "write"}),
+                "readlink-at": (p1,), "create-directory-at": (p1,), "unlink-file-at": (p1,),
+                "remove-directory-at": (p1,), "symlink-at": (p1, p2), "rename-at": (p1, root, p2)}
+        result = v.desc(method, root, *args[method])
+        if isinstance(result, Failed):
+            assert result in wv_errors.NAMES
+    assert v.desc("stat-at", root, FOLLOW, ".").type == "directory"
