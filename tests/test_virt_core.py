@@ -566,6 +566,19 @@ def test_unlinked_file_stays_readable_through_its_descriptor(root):
     assert code(root.stat_at, FOLLOW, "d/sub") == "no-entry"
 
 
+def test_a_removed_directory_stays_open_but_accepts_nothing(root):
+    sub = root.open_at(FOLLOW, "d/sub", OPEN_DIRECTORY, READ)
+    root.remove_directory_at("d/sub")
+    assert code(sub.create_directory_at, "x") == "no-entry"
+    assert code(sub.open_at, FOLLOW, "f", OPEN_CREATE, WRITE) == "no-entry"
+    assert sub.stat()[0] == TYPE_DIRECTORY and sub.read_directory().next() is None
+    root.create_directory_at("e")
+    e = root.open_at(FOLLOW, "e", OPEN_DIRECTORY, READ)
+    root.create_directory_at("f2")
+    root.rename_at("f2", root, "e")  # replaces the empty directory e
+    assert code(e.symlink_at, "x", "y") == "no-entry"
+
+
 def test_hard_links(root):
     assert code(root.link_at, FOLLOW, "f.txt", root, "h") == "invalid"
     assert code(root.link_at, NOFOLLOW, "d", root, "h") == "not-permitted"

@@ -90,7 +90,7 @@ def _set_times(tree: Tree, node: Node, atime, mtime) -> None:
     if atime is None and mtime is None:
         return
     tree.check_writable(node)
-    now = tree.default_times[1]  # no host clock call: "now" is the image time (see README)
+    now = tree.default_times[1]  # no host clock call of our own: "now" is the image time
     old_a, old_m, _ = node.times or tree.default_times
     new_a = old_a if atime is None else now if atime == NOW else atime
     new_m = old_m if mtime is None else now if mtime == NOW else mtime
@@ -365,6 +365,7 @@ class Descriptor:
         if tree.entries(node):
             raise FsError(NOT_EMPTY)
         tree.remove_entry(r.parent, r.name)
+        node.gone = True
 
     def rename_at(self, old_path: str, new_dir: Descriptor, new_path: str) -> None:
         tree = self.tree
@@ -404,5 +405,7 @@ class Descriptor:
         if dst is not None:
             dst.links -= 1
             dst.memo = None
+            if type(dst) is Dir:
+                dst.gone = True
         if src_is_dir:
             src.parent = new.parent

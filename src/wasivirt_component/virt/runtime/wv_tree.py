@@ -9,7 +9,7 @@ ever written back to the image.
 
 from __future__ import annotations
 
-from wv_errors import ACCESS, INSUFFICIENT_MEMORY, IO, READ_ONLY, FsError
+from wv_errors import ACCESS, INSUFFICIENT_MEMORY, IO, NO_ENTRY, READ_ONLY, FsError
 from wv_image import (HEADER, KIND_DIRECTORY, KIND_FILE, KIND_MOUNT, KIND_SYMLINK, KIND_TMP,
                       Header, parse_header, parse_listing, read_all)
 
@@ -86,7 +86,7 @@ class Mount(Node):
 class Dir(Node):
     """A directory; `entries` maps names to nodes or to undecoded listing tuples."""
 
-    __slots__ = ("blob", "parent", "count", "_entries")
+    __slots__ = ("blob", "parent", "count", "_entries", "gone")
     dtype = TYPE_DIRECTORY
 
     def __init__(self, ino: int, read_only: bool, blob: int | None, parent: Dir | None,
@@ -96,6 +96,7 @@ class Dir(Node):
         self.parent = parent
         self.count = count  # entry count from the parent's listing, until decoded
         self._entries = None if blob is not None else {}
+        self.gone = False  # removed: still usable through open descriptors, but frozen empty
 
     def size(self, tree: Tree) -> int:
         """Number of entries (stat size), without decoding the listing when known."""
@@ -171,6 +172,8 @@ class Tree:
 
     def add_entry(self, d: Dir, name: str, node: Node) -> None:
         """Bind `name` in `d` to `node` (replacing any entry of that name)."""
+        if d.gone:
+            raise FsError(NO_ENTRY)  # as Linux: nothing can be created in a removed directory
         self.entries(d)[name] = node
         self.generation += 1
         d.memo = None
