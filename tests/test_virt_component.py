@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import wasmtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wasmtime.component import Variant
@@ -305,6 +306,22 @@ def test_pollables_of_file_streams_are_ready(v):
     assert v.call(POLL, "[method]pollable.ready", pollables[0]) is True
     assert v.call(POLL, "[method]pollable.block", pollables[1]) is None
     assert v.call(POLL, "poll", pollables) == [0, 1]
+
+
+def test_poll_over_host_and_virtual_pollables(image):
+    host = FakeHost()
+    v = Virt(image, host)
+    out = v.call("wasi:cli/stdout@0.2.12", "get-stdout")
+    h1 = v.call(STREAMS, "[method]output-stream.subscribe", out)
+    h2 = v.call(STREAMS, "[method]output-stream.subscribe", out)
+    assert v.call(POLL, "[method]pollable.ready", h1) is False  # forwarded to the host
+    fd = v.desc("open-at", v.root(), FOLLOW, "f.txt", set(), {"read"})
+    mine = v.call(STREAMS, "[method]input-stream.subscribe", v.desc("read-via-stream", fd, 0))
+    # ours is ready: answered without the host's poll (which traps in this fake host)
+    assert v.call(POLL, "poll", [h1, mine, h2]) == [1]
+    assert v.call(POLL, "poll", []) == []
+    with pytest.raises(wasmtime.WasmtimeError):
+        v.call(POLL, "poll", [h1, h2])  # only host pollables: forwarded to the host's poll
 
 
 # -- forwarding to the host -------------------------------------------------------------------

@@ -28,7 +28,7 @@ ERROR = "wasi:io/error@0.2.12"
 HOST = "wasivirt-host:{}@0.2.12"
 
 # resource type ids for the fake host resources
-OUTPUT, INPUT, HOST_ERROR = 1, 2, 3
+OUTPUT, INPUT, HOST_ERROR, POLLABLE = 1, 2, 3, 4
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +96,13 @@ class Virt:
         with root.add_instance(HOST.format("io/error")) as inst:
             inst.add_resource("error", ResourceType.host(HOST_ERROR), lambda store, r: host.dropped.append(r))
             inst.add_func("[method]error.to-debug-string", lambda store, this: f"host error {rep(store, this)}")
+        next_pollable = iter(range(100, 10_000))
+
+        with root.add_instance(HOST.format("io/poll")) as inst:
+            inst.add_resource("pollable", ResourceType.host(POLLABLE), lambda store, r: host.dropped.append(r))
+            inst.add_func("[method]pollable.ready", lambda store, this: rep(store, this) < 0)
+            # no `poll`: a wasmtime-py host function taking list<borrow<pollable>> fails in
+            # wasmtime 50 ("deferred host scope has no call context"); it traps instead
         with root.add_instance(HOST.format("io/streams")) as inst:
             inst.add_resource("output-stream", ResourceType.host(OUTPUT), lambda store, r: host.dropped.append(r))
             inst.add_resource("input-stream", ResourceType.host(INPUT), lambda store, r: host.dropped.append(r))
@@ -104,6 +111,8 @@ class Virt:
             inst.add_func("[method]output-stream.check-write", lambda store, this: rep(store, this) and 4096)
             inst.add_func("[method]input-stream.blocking-read", read)
             inst.add_func("[method]input-stream.read", read)
+            inst.add_func("[method]output-stream.subscribe",
+                          lambda store, this: rep(store, this) and ResourceHost.own(next(next_pollable), POLLABLE))
         for name, fn, number in (("stdout", "get-stdout", 7), ("stderr", "get-stderr", 8)):
             with root.add_instance(HOST.format(f"cli/{name}")) as inst:
                 inst.add_func(fn, lambda store, number=number: ResourceHost.own(number, OUTPUT))
