@@ -185,6 +185,17 @@ def test_changed_runtime_source_rebuilds(fake_componentize, monkeypatch):
     assert second != first and len(_calls(fake_componentize)) == 2
 
 
+def test_old_builds_are_pruned(fake_componentize, monkeypatch):
+    real = build.runtime_sources
+    paths = []
+    for i in range(build.KEEP_BUILDS + 2):
+        monkeypatch.setattr(build, "runtime_sources", lambda i=i: {**real(), "zz.py": f"# {i}".encode()})
+        paths.append(build.virtualizer_path(quiet=True))
+        os.utime(paths[-1], (1000 + i, 1000 + i))  # distinct ages, oldest first
+    left = sorted(paths[0].parent.glob("virtualizer-*.wasm"))
+    assert left == sorted(paths[-build.KEEP_BUILDS:])
+
+
 def test_failure_summary_picks_the_python_error():
     stderr = ("Traceback (most recent call last):\n  File x\nAssertionError: Traceback\n"
               "IndentationError: expected an indented block\n\nCaused by:\n"

@@ -28,6 +28,7 @@ from .wit_gen import wit_files, write_wit_dir
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 KEY_VERSION = b"wasivirt-virtualizer-build-v1"
 BUILD_TIMEOUT = 900.0
+KEEP_BUILDS = 4  # older cached virtualizers (other versions of the runtime) are removed
 # Variables that would make componentize-py bundle or pick up another Python environment.
 _ENV_DROP = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
 
@@ -102,6 +103,7 @@ def virtualizer_path(*, quiet: bool = False) -> Path:
         if not target.is_file():  # another process may have built it while we waited
             with _progress(quiet):
                 _build(target, wit, sources, log=root / "last-build.log")
+            _prune(root, keep=KEEP_BUILDS)
     return target
 
 
@@ -136,6 +138,14 @@ def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes], *, log:
                     log.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}", encoding="utf-8")
                 raise ToolchainError(f"componentize-py failed to build the virtualizer: "
                                      f"{failure_summary(proc.stderr, proc.returncode)} (full log: {log})")
+
+
+def _prune(root: Path, keep: int) -> None:
+    """Remove all but the `keep` most recently built virtualizers (18 MB each)."""
+    built = sorted(root.glob("virtualizer-*.wasm"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in built[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 def failure_summary(stderr: str, returncode: int) -> str:
