@@ -20,6 +20,8 @@
  *   append PATH TEXT      append TEXT (O_APPEND)
  *   pwrite PATH OFF TEXT  write TEXT at OFF without truncating
  *   mkdir PATH | rmdir PATH | unlink PATH | rename FROM TO
+ *   times PATH            mtime, atime and ctime in seconds (not for differential use)
+ *   nlink PATH            the link count, also of directories (not for differential use)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -268,6 +270,19 @@ static void status(const char *what, const char *path, int r) {
     else printf("%s %s: ok\n", what, path);
 }
 
+static void times(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) { fail(path); return; }
+    printf("%s: mtime=%lld atime=%lld ctime=%lld\n", path, (long long)st.st_mtim.tv_sec,
+           (long long)st.st_atim.tv_sec, (long long)st.st_ctim.tv_sec);
+}
+
+static void nlink(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) { fail(path); return; }
+    printf("%s: nlink=%llu\n", path, (unsigned long long)st.st_nlink);
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         char cmd[16], a[2048], b[2048], c[64], d[64];
@@ -293,6 +308,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(cmd, "rmdir")) status("rmdir", a, rmdir(a));
         else if (!strcmp(cmd, "unlink")) status("unlink", a, unlink(a));
         else if (!strcmp(cmd, "rename")) status("rename", a, rename(a, b));
+        else if (!strcmp(cmd, "times")) times(a);
+        else if (!strcmp(cmd, "nlink")) nlink(a);
         else printf("unknown command: %s\n", cmd);
         fflush(stdout);
     }

@@ -1,0 +1,229 @@
+"""`wasivirt compose CHILD --vfs SPEC -o OUT` end to end, through the CLI.
+
+Success paths run the composed program (wasmtime, and jco for a second runtime); every
+bad input is one stderr line, exit code 2, and no output file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from wasivirt_component import toolchain
+
+from support.cbuild import compile_c
+from support.vfsapps import WASIVIRT, cli_env, run_app, wasivirt
+
+EPOCH = 1_700_000_000
+
+
+@pytest.fixture(scope="module")
+def probe(adapted) -> Path:
+    return adapted(compile_c("fsprobe.c"))
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("assets")
+    (root / "logo.txt").write_text("ascii art\n")
+    (root / "css").mkdir()
+    (root / "css" / "site.css").write_text("body {}\n")
+    return root
+
+
+def _compose(child: Path, spec_text: str, workdir: Path, name: str = "app",
+             env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], Path]:
+    spec = workdir / f"{name}_spec.py"
+    spec.write_text(spec_text)
+    out = workdir / f"{name}.wasm"
+    proc = subprocess.run(
+        [*WASIVIRT, "compose", str(child), "--vfs", str(spec), "-o", str(out)],
+        capture_output=True, text=True, env={**cli_env(), **(env or {})}, timeout=1800)
+    return proc, out
+
+
+@pytest.fixture(scope="module")
+def semantics_app(tmp_path_factory: pytest.TempPathFactory, probe: Path, assets: Path) -> Path:
+    spec = f"""
+from wasivirt_component import VFS
+
+vfs = VFS()
+with vfs.dir("/etc") as etc:
+    etc.file("app.toml", "debug = false\\n", read_only=True)
+    etc.file("motd", "welcome\\n")
+vfs.embed("/assets", {str(assets)!r})
+vfs.dir("/work")
+"""
+    proc, out = _compose(probe, spec, tmp_path_factory.mktemp("semantics"),
+                         env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_compose_prints_a_summary_and_inspect_reports_isolation(semantics_app: Path, probe: Path,
+                                                                tmp_path: Path, assets: Path) -> None:
+    proc, out = _compose(probe, f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/a', {str(assets)!r})\n",
+                         tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("virtualized: io/error, io/streams, ")
+    assert "filesystem/types" in lines[0] and "filesystem/preopens" in lines[0]
+    assert lines[1].startswith("from the host: ") and "filesystem" not in lines[1]
+    assert lines[2] == f"{out}: {out.stat().st_size} bytes, validated; no host filesystem access"
+    report = json.loads(wasivirt("inspect", str(out), "--json").stdout)
+    assert report["component"]["host_filesystem"] is False
+    assert report["component"]["filesystem_imports"] == []
+    assert [e["name"] for e in report["component"]["exports"]] == ["wasi:cli/run@0.2.12"]
+
+
+def test_core_module_child_is_adapted_first(tmp_path: Path) -> None:
+    proc, out = _compose(compile_c("fsprobe.c"), "from wasivirt_component import VFS\nvfs = VFS()\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("adapted ") and out.exists()
+
+
+def test_read_only_nodes_refuse_writes_and_writable_ones_accept_them(semantics_app: Path) -> None:
+    result = run_app(semantics_app,
+                     "open /etc/app.toml w", "write /etc/motd changed", "cat /etc/motd", "cat /etc/app.toml",
+                     "write /assets/new.txt x", "open /assets/logo.txt rw", "unlink /assets/logo.txt",
+                     "mkdir /assets/d", "rename /assets/logo.txt /work/logo.txt", "write /work/n.txt new",
+                     "cat /work/n.txt", "write /etc/new.conf made", "ls /etc")
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "open /etc/app.toml w: EACCES",
+        "/etc/motd: wrote 7",
+        "/etc/motd: changed",
+        "/etc/app.toml: debug = false\\n",
+        "/assets/new.txt: EACCES",
+        "open /assets/logo.txt rw: EACCES",
+        "unlink /assets/logo.txt: EACCES",
+        "mkdir /assets/d: EACCES",
+        "rename /assets/logo.txt: EACCES",
+        "/work/n.txt: wrote 3",
+        "/work/n.txt: new",
+        "/etc/new.conf: wrote 4",
+        "/etc: 3 entries", "  app.toml f", "  motd f", "  new.conf f",
+    ]
+
+
+def test_changes_live_only_in_one_instance(semantics_app: Path) -> None:
+    first = run_app(semantics_app, "write /etc/motd changed", "cat /etc/motd")
+    second = run_app(semantics_app, "cat /etc/motd")
+    assert first.stdout.splitlines()[-1] == "/etc/motd: changed"
+    assert second.stdout.splitlines() == ["/etc/motd: welcome\\n"]
+
+
+def test_timestamps_are_compose_time_and_link_counts_are_one(semantics_app: Path) -> None:
+    result = run_app(semantics_app, "times /etc/app.toml", "times /assets/css", "times /",
+                     "nlink /", "nlink /assets", "nlink /etc/motd")
+    assert result.stdout.splitlines() == [
+        f"/etc/app.toml: mtime={EPOCH} atime={EPOCH} ctime={EPOCH}",
+        f"/assets/css: mtime={EPOCH} atime={EPOCH} ctime={EPOCH}",
+        f"/: mtime={EPOCH} atime={EPOCH} ctime={EPOCH}",
+        "/: nlink=1", "/assets: nlink=1", "/etc/motd: nlink=1",
+    ]
+
+
+READ_ONLY_COMMANDS = ["cat /data/f.txt", "write /data/f.txt x", "write /new x", "mkdir /data/d",
+                      "unlink /data/f.txt", "open /data/f.txt creat+excl", "open /data/f.txt trunc",
+                      "open /data/f.txt r", "rename /data/f.txt /data/g.txt", "rmdir /data"]
+
+
+def test_read_only_tree_behaves_like_a_read_only_preopen(tmp_path: Path, probe: Path) -> None:
+    """Differential: VFS(read_only=True) vs wasmtime's own read-only preopen of the same tree."""
+    proc, app = _compose(probe, """
+from wasivirt_component import VFS
+
+vfs = VFS(read_only=True)
+with vfs.dir("/data") as d:
+    d.file("f.txt", "fixed\\n")
+""", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ours = run_app(app, *READ_ONLY_COMMANDS)
+    host = tmp_path / "host"
+    (host / "data").mkdir(parents=True)
+    (host / "data" / "f.txt").write_text("fixed\n")
+    native = subprocess.run([sys.executable, "-c", NATIVE_READ_ONLY, str(probe), str(host), *READ_ONLY_COMMANDS],
+                            capture_output=True, text=True, env=cli_env(), timeout=900)
+    # Every operation fails or succeeds alike. The one deliberate difference: wasmtime says
+    # `not-permitted` (EPERM, a capability not granted) where a read-only tree says
+    # `read-only` (EROFS), as on a read-only mount. wasmtime checks mutability first, so an
+    # existing file with create+exclusive is a read-only error, not `exist`.
+    assert [ln.replace("EROFS", "EPERM") for ln in ours.stdout.splitlines()] == native.stdout.splitlines()
+    assert ours.stdout.splitlines()[:6] == [
+        "/data/f.txt: fixed\\n", "/data/f.txt: EROFS", "/new: EROFS", "mkdir /data/d: EROFS",
+        "unlink /data/f.txt: EROFS", "open /data/f.txt creat+excl: EROFS"]
+
+
+NATIVE_READ_ONLY = """
+import sys
+from wasivirt_component.run import Preopen, RunOptions, run_file
+probe, host, *args = sys.argv[1:]
+sys.exit(run_file(probe, RunOptions(args=args, dirs=[Preopen(host, "/", read_only=True)])))
+"""
+
+
+def test_jco_runs_the_composed_program_too(semantics_app: Path) -> None:
+    # componentize-py's CPython (inside the virtualizer) uses extended-const, which
+    # Node 20 keeps behind a flag; jco passes JCO_RUN_ARGS to the node it starts.
+    env = {**os.environ, "JCO_RUN_ARGS": "--experimental-wasm-extended-const"}
+    proc = subprocess.run(toolchain.jco_command() + ["run", str(semantics_app), "cat /etc/app.toml",
+                                                     "ls /assets", "cat /nope"],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "/etc/app.toml: debug = false\\n", "/assets: 2 entries", "  css d", "  logo.txt f", "/nope: ENOENT"]
+
+
+THREADS_WAT = """
+(module
+  (import "wasi" "thread-spawn" (func (param i32) (result i32)))
+  (memory (export "memory") 1 1 shared)
+  (func (export "_start")))
+"""
+
+
+@pytest.mark.parametrize("case, message", [
+    ("syntax", r"^error: {spec}:3: SyntaxError: "),
+    ("exception", r"^error: {spec}:4: ZeroDivisionError: division by zero$"),
+    ("missing-dir", r"^error: {spec}:3: "),
+    ("no-vfs", r"^error: {spec}:1: the spec defines no module-level `vfs`; add `vfs = VFS\(\)`"),
+    ("no-spec", r"^error: {spec}: cannot read the spec file: No such file or directory$"),
+    ("not-wasm", r"^error: {child}: not a WebAssembly file"),
+    ("threads", r"^error: {child}: .*shared-memory threads"),
+    ("no-child", r"^error: {child}: no such file"),
+])
+def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, probe: Path, wat, case: str,
+                                                    message: str) -> None:
+    spec = tmp_path / "spec.py"
+    child = probe
+    specs = {
+        "syntax": "from wasivirt_component import VFS\nvfs = VFS()\nvfs.dir('/a'\n",
+        "exception": "from wasivirt_component import VFS\nvfs = VFS()\n\n1 / 0\n",
+        "missing-dir": "from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/x', 'no-such-dir')\n",
+        "no-vfs": "x = 1\n",
+    }
+    spec.write_text(specs.get(case, "from wasivirt_component import VFS\nvfs = VFS()\n"))
+    if case == "no-spec":
+        spec.unlink()
+    elif case == "not-wasm":
+        child = tmp_path / "child.wasm"
+        child.write_text("#!/bin/sh\necho not wasm\n")
+    elif case == "threads":
+        child = wat(THREADS_WAT, "threads")
+    elif case == "no-child":
+        child = tmp_path / "missing.wasm"
+    out = tmp_path / "out" / "app.wasm"
+    out.parent.mkdir()
+    result = wasivirt("compose", str(child), "--vfs", str(spec), "-o", str(out))
+    assert result.code == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert re.match(message.format(spec=re.escape(str(spec)), child=re.escape(str(child))), result.stderr), result.stderr
+    assert list(out.parent.iterdir()) == []
