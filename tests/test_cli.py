@@ -405,14 +405,18 @@ def test_setup_check_subprocess(wasivirt):
 # -- the README's demo -------------------------------------------------------------------
 
 def test_demo_script(tmp_path):
-    """`make demo` runs examples/hello/demo.sh: compile, inspect, adapt, inspect, run."""
+    """`make demo` runs examples/hello/demo.sh: compile, inspect, adapt, inspect, run; then
+    the main job: compose a program with examples/vfs/spec.py, inspect, run."""
     import os
     import subprocess
     import sys
 
+    from support.vfsapps import SESSION_CACHE
+
     root = Path(__file__).resolve().parent.parent
+    # the session cache: the virtualizer and compiled code are shared with other tests
     env = {**os.environ, "OUT": str(tmp_path / "demo"), "VENV": str(Path(sys.executable).parent.parent),
-           "WASIVIRT_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "100"}
+           "WASIVIRT_CACHE_DIR": str(SESSION_CACHE), "COLUMNS": "100"}
     proc = subprocess.run([str(root / "examples" / "hello" / "demo.sh")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -422,8 +426,14 @@ def test_demo_script(tmp_path):
     assert "command (exports wasi:cli/run@0.2.12)" in out
     assert "hello, wasivirt! (hello.wasm, 2 arguments)\n/data/ (2 entries)\n  config.toml\n" in out
     assert "  | The guest sees it only because `--dir` preopened that directory.\n" in out
+    assert "host filesystem   no: imports no wasi:filesystem" in out
+    assert "  /: assets/ etc/ work/\n" in out
+    assert "  /etc/app.toml         : debug = false | name = \"demo\"\n" in out
+    assert "  /etc/passwd            -> No such file or directory\n" in out
+    assert "  write /etc/app.toml    -> Permission denied\n" in out
     assert "demo finished" in out
     assert (tmp_path / "demo" / "hello.wasm").is_file()
+    assert (tmp_path / "demo" / "app.wasm").is_file()
 
 
 LOOP_FOREVER_WAT = """(component

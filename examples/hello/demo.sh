@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The wasivirt demo: a C program compiled to a wasip1 core module, adapted into a
+# The wasivirt demo. Part 1: a C program compiled to a wasip1 core module, adapted into a
 # component, inspected, and run with arguments, an environment variable and a host
-# directory. Each step is one `step "title" command...` line; add new steps (e.g.
-# `wasivirt compose --vfs`) at the end. Run it with `make demo` (which sets up first).
+# directory. Part 2, the main job: another C program composed with a virtual filesystem
+# described in examples/vfs/spec.py, so it sees only that tree and never the host's.
+# Each step is one `step "title" command...` line. Run it with `make demo` (sets up first).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."          # the checkout root: every path below is relative to it
@@ -35,4 +36,15 @@ step "Run it: arguments, an environment variable, one host directory seen as /da
     "$WASIVIRT" run "$OUT/hello.wasm" --env NAME=wasivirt --dir examples/hello/data::/data \
     -- /data /data/message.txt
 
-printf '\n%sdemo finished%s: a C program ran as a component and saw only /data\n' "$bold" "$plain"
+step "Compile examples/vfs/app.c, a program that looks around its filesystem" \
+    "$PY" -m ziglang cc -target wasm32-wasi -O2 -s examples/vfs/app.c -o "$OUT/app.core.wasm"
+step "The spec: the tree the program will see" \
+    cat examples/vfs/spec.py
+step "Compose: adapt + build the image + virtualizer + compose + validate (first time builds the virtualizer, ~20 s)" \
+    "$WASIVIRT" compose "$OUT/app.core.wasm" --vfs examples/vfs/spec.py -o "$OUT/app.wasm"
+step "Isolation: the composed program imports no wasi:filesystem at all" \
+    "$WASIVIRT" inspect "$OUT/app.wasm"
+step "Run it (the first run compiles it, ~20 s; later runs start at once)" \
+    "$WASIVIRT" run "$OUT/app.wasm"
+
+printf '\n%sdemo finished%s: the C program saw only the tree from spec.py, never the host\n' "$bold" "$plain"
