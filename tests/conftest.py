@@ -20,6 +20,9 @@ from support.cbuild import CACHE, compile_c
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Real components built during the run (C sockets, componentize-py plugs): fixtures.
+pytest_plugins = ["support.components"]
+
 
 def _cache_file(parts: list[bytes], suffix: str) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,6 @@ validated by wasmtime.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from wasivirt_component.check import validate_component

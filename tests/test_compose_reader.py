@@ -13,7 +13,6 @@ from wasivirt_component.compose.render import render_type
 from wasivirt_component.compose.types import FuncType, InstanceType, Resource, TypeItem
 from wasivirt_component.errors import BinaryFormatError
 
-from support.components import env_plug, hello_component
 
 
 def _instance(info, name: str) -> InstanceType:

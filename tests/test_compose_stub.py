@@ -18,7 +18,6 @@ from wasivirt_component.compose.types import (
 )
 from wasivirt_component.errors import CompositionError
 
-from support.components import hello_component
 
 WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
 

@@ -18,9 +18,6 @@ from wasivirt_component.errors import BinaryFormatError, CompositionError
 from wasivirt_component.pipeline import plug_files
 
 from support.cbuild import CACHE
-from support.components import (
-    counter_consumer, counter_provider, env_plug, hello_component, wrong_env_plug,
-)
 
 WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
 

@@ -32,17 +32,9 @@ def check(provided: Any, required: Any, bindings: dict[Resource, Resource], wher
     elif isinstance(required, FuncType):
         _check_func(provided, required, bindings, where)
     elif isinstance(required, InstanceType):
-        for name, req in required.exports.items():
-            inner = f"{where}.{name}" if where else name
-            if name not in provided.exports:
-                raise Mismatch(f"missing {render_extern_kind(req)} `{inner}`")
-            check(provided.exports[name], req, bindings, inner)
+        _check_exports(provided, required, bindings, where)
     elif isinstance(required, ComponentType):
-        for name, req in required.exports.items():
-            inner = f"{where}.{name}" if where else name
-            if name not in provided.exports:
-                raise Mismatch(f"missing export `{inner}`")
-            check(provided.exports[name], req, bindings, inner)
+        _check_exports(provided, required, bindings, where)
         for name in provided.imports:
             if name not in required.imports:
                 raise Mismatch(f"{_at(where)}component imports `{name}`, which is not allowed here")
@@ -53,6 +45,16 @@ def check(provided: Any, required: Any, bindings: dict[Resource, Resource], wher
     elif isinstance(required, ValueItem):
         if not equal(provided.type, required.type, bindings):
             raise Mismatch(f"{_at(where)}value of type {render_type(provided.type)}, expected {render_type(required.type)}")
+
+
+def _check_exports(provided: InstanceType | ComponentType, required: InstanceType | ComponentType,
+                   bindings: dict[Resource, Resource], where: str) -> None:
+    """Every export `required` names is present in `provided` and fits (width subtyping)."""
+    for name, req in required.exports.items():
+        inner = f"{where}.{name}" if where else name
+        if name not in provided.exports:
+            raise Mismatch(f"missing {render_extern_kind(req)} `{inner}`")
+        check(provided.exports[name], req, bindings, inner)
 
 
 def _at(where: str) -> str:

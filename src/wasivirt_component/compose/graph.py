@@ -391,7 +391,7 @@ class _Emitter:
             desc = self.scope.extern_desc(item)
         finally:
             self._import_being_typed = outer
-        sort = "type" if isinstance(item, TypeItem) else extern_kind(item)
+        sort = extern_kind(item)
         index = self.builder.add_import(group.name, desc, sort)
         if isinstance(item, TypeItem):
             self.scope.remember(item.type, index)
@@ -425,7 +425,7 @@ class _Emitter:
             return self._emit_group(self.groups[compat_key(source.name)])
         node_index = self._emit_node(source.node)
         item = source.node.instance_type.exports[source.name]  # type: ignore[union-attr]
-        sort = "type" if isinstance(item, TypeItem) else extern_kind(item)
+        sort = extern_kind(item)
         key = (node_index, source.name)
         if key not in self.export_alias:
             self.export_alias[key] = (sort, self.builder.add_alias_export(node_index, source.name, sort))

@@ -25,7 +25,7 @@ from .walk import iter_resources
 from .types import (
     PRIMITIVE_CODES, Borrow, ComponentType, Defined, Enum, Extern, Flags, FuncType, Future,
     InstanceType, ListType, MapType, ModuleType, Option, Own, Record, Resource, Result,
-    Stream, Tuple, TypeItem, ValType, ValueItem, Variant,
+    Stream, Tuple, TypeItem, ValType, ValueItem, Variant, extern_kind,
 )
 
 SORT_NAMES = {0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
@@ -426,17 +426,9 @@ class _TypeDeclScope(_Scope):
 
 
 def _sort_of(item: Any) -> str:
-    if isinstance(item, FuncType):
-        return "func"
-    if isinstance(item, InstanceType):
-        return "instance"
-    if isinstance(item, ComponentType):
-        return "component"
-    if isinstance(item, ModuleType):
-        return "core module"
-    if isinstance(item, TypeItem):
-        return "type"
-    return "value"
+    """The index space an import/export item goes to."""
+    kind = extern_kind(item)
+    return "core module" if kind == "module" else kind
 
 
 class _ComponentScope(_Scope):

@@ -7,7 +7,7 @@ from typing import Any
 from .types import (
     Borrow, ComponentType, Enum, Flags, FuncType, Future, InstanceType, ListType, MapType,
     ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple, TypeItem, ValueItem,
-    Variant, type_name,
+    Variant, extern_kind, type_name,
 )
 
 
@@ -68,16 +68,12 @@ def render_type(t: Any, *, expand: bool = False) -> str:
     return repr(t)
 
 
+_NOUNS = {"func": "function", "module": "core module"}
+
+
 def render_extern_kind(item: Any) -> str:
     """A short noun for an import/export: `function`, `instance`, `resource`..."""
-    if isinstance(item, FuncType):
-        return "function"
-    if isinstance(item, InstanceType):
-        return "instance"
-    if isinstance(item, ComponentType):
-        return "component"
-    if isinstance(item, ModuleType):
-        return "core module"
     if isinstance(item, TypeItem):
         return "resource" if item.bound == "sub" or isinstance(item.type, Resource) else "type"
-    return "value"
+    kind = extern_kind(item)
+    return _NOUNS.get(kind, kind)

@@ -24,7 +24,7 @@ from ..errors import CompositionError
 from .abi import lifted_core_signature
 from .encoder import ComponentBuilder, TypeScope
 from .shim import InterfaceShim
-from .types import ComponentType, Extern, FuncType, InstanceType, Resource, TypeItem
+from .types import ComponentType, Extern, FuncType, InstanceType, Resource, TypeItem, extern_kind
 from .walk import iter_defined, iter_resources, named_types, resource_paths, sub_bindings
 
 _CORE = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
@@ -144,8 +144,7 @@ class _StubEncoder:
     # -- encoding ------------------------------------------------------------------------
     def encode(self) -> bytes:
         for name, item in self.imports.items():
-            sort = "type" if isinstance(item, TypeItem) else ("func" if isinstance(item, FuncType) else "instance")
-            self.import_index[name] = self.builder.add_import(name, self.scope.extern_desc(item), sort)
+            self.import_index[name] = self.builder.add_import(name, self.scope.extern_desc(item), extern_kind(item))
         funcs = [((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
         funcs += [((name, export), item)
                   for name, iface in self.exports.items() if isinstance(iface, InstanceType)

@@ -70,16 +70,6 @@ def children(t: Any) -> Iterator[Any]:
         return
 
 
-def sub_bindings(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Resource]]:
-    """Each `(sub resource)` declared by an import/export item, with its export path."""
-    if isinstance(item, TypeItem):
-        if item.bound == "sub" and isinstance(item.type, Resource):
-            yield path, item.type
-    elif isinstance(item, InstanceType):
-        for name, ext in item.exports.items():
-            yield from sub_bindings(ext, path + (name,))
-
-
 def iter_defined(t: Any) -> Iterator[Defined]:
     """Every defined value type (record, list...) reachable from `t`, each object once."""
     seen: set[int] = set()
@@ -94,21 +84,32 @@ def iter_defined(t: Any) -> Iterator[Defined]:
         stack.extend(children(x))
 
 
-def named_types(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Defined]]:
-    """Each value type an import/export item exports by name, with its export path."""
+def type_items(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], TypeItem]]:
+    """Each type an import/export item carries by name (nested instances included), with
+    its export path: the places resources and named types can be aliased from."""
     if isinstance(item, TypeItem):
-        if item.bound == "eq" and isinstance(item.type, Defined):
-            yield path, item.type
+        yield path, item
     elif isinstance(item, InstanceType):
         for name, sub in item.exports.items():
-            yield from named_types(sub, path + (name,))
+            yield from type_items(sub, path + (name,))
+
+
+def sub_bindings(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Resource]]:
+    """Each `(sub resource)` declared by an import/export item, with its export path."""
+    for where, t in type_items(item, path):
+        if t.bound == "sub" and isinstance(t.type, Resource):
+            yield where, t.type
 
 
 def resource_paths(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Resource]]:
     """Each resource an import/export item exports (bound here or not), with its path."""
-    if isinstance(item, TypeItem):
-        if isinstance(item.type, Resource):
-            yield path, item.type
-    elif isinstance(item, InstanceType):
-        for name, sub in item.exports.items():
-            yield from resource_paths(sub, path + (name,))
+    for where, t in type_items(item, path):
+        if isinstance(t.type, Resource):
+            yield where, t.type
+
+
+def named_types(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Defined]]:
+    """Each value type an import/export item exports by name, with its export path."""
+    for where, t in type_items(item, path):
+        if t.bound == "eq" and isinstance(t.type, Defined):
+            yield where, t.type
