@@ -227,3 +227,17 @@ def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, probe: Path,
     assert result.stderr.count("\n") == 1, result.stderr
     assert re.match(message.format(spec=re.escape(str(spec)), child=re.escape(str(child))), result.stderr), result.stderr
     assert list(out.parent.iterdir()) == []
+
+
+def test_interfaces_tied_to_virtualized_io_are_refused_clearly(tmp_path: Path, env_plug: Path) -> None:
+    """componentize-py's CPython imports wasi:sockets, whose pollables and streams come
+    from wasi:io, which the virtualizer owns: that socket import cannot reach the host."""
+    spec = tmp_path / "spec.py"
+    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\n")
+    out = tmp_path / "app.wasm"
+    result = wasivirt("compose", str(env_plug), "--vfs", str(spec), "-o", str(out))
+    assert result.code == 2 and not out.exists()
+    assert result.stderr == (
+        f"error: {env_plug}: imports `wasi:sockets/udp@0.2.9`, whose types come from `wasi:io/poll@0.2.9`; "
+        "wasivirt serves those to the program itself, so this interface cannot reach the host "
+        "(virtualizing it is not supported yet)\n")

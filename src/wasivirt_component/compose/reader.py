@@ -21,7 +21,7 @@ from ..binary.sections import WasmKind, detect_kind, iter_sections
 from ..errors import BinaryFormatError
 from .compare import Mismatch, check
 from .subst import Substitution, subst
-from .walk import iter_resources
+from .walk import iter_resources, type_items
 from .types import (
     PRIMITIVE_CODES, Borrow, ComponentType, Defined, Enum, Extern, Flags, FuncType, Future,
     InstanceType, ListType, MapType, ModuleType, Option, Own, Record, Resource, Result,
@@ -502,8 +502,8 @@ class _ComponentScope(_Scope):
             item = _ascribe(r, item, ascribed, name)
         elif has_ascription != 0:
             raise r.error(f"bad export type flag {has_ascription:#x}")
-        if isinstance(item, TypeItem):
-            _name_type(item.type, name)
+        for path, type_item in type_items(item, (name,)):
+            _name_type(type_item.type, path[-1])
         ct.exports[name] = item
         self.add_item(_sort_of(item) if sort != "core module" else sort, item)
 

@@ -65,6 +65,13 @@ def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
               if n.startswith("wasi:") and split_name(n)[0] not in HOST_DIRECT}
     virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
     host_direct = [n for n in child.type.imports if n not in virtualized]
+    for name in host_direct:
+        tied = sorted(import_dependencies(child.type, [name]) & set(virtualized))
+        if tied:
+            raise CompositionError(
+                f"{child.name}: imports `{name}`, whose types come from {', '.join(f'`{t}`' for t in tied)}; "
+                "wasivirt serves those to the program itself, so this interface cannot reach the host "
+                "(virtualizing it is not supported yet)")
 
     wanted = {need for n in virtualized for need in HOST_NEEDS.get(split_name(n)[0], ())}
     if host_filesystem:
