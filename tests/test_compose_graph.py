@@ -240,3 +240,12 @@ def test_unused_explicit_import_is_an_error(load) -> None:
     _export_all(graph, node)
     with pytest.raises(CompositionError, match=r"outer import `t:z/unused@1\.0\.0` is not used by any instance"):
         graph.encode()
+
+
+def test_encoding_twice_gives_the_same_component(load) -> None:
+    plain = CompositionGraph()
+    node = plain.instantiate(plain.add_component(load(USES_F, "uses-f"), "a"))
+    _export_all(plain, node)
+    first, second = plain.encode(), plain.encode()
+    assert first == second
+    assert node.args == {}  # implicit imports are not written into the caller's arguments

@@ -44,7 +44,8 @@ class InstanceNode:
     name: str
     package: Package
     args: dict[str, "Source"] = field(default_factory=dict)
-    # filled during resolution
+    # filled afresh by each `encode()`: what every import resolved to, and the types
+    sources: dict[str, "Source"] = field(default_factory=dict)
     bindings: dict[Resource, Resource] = field(default_factory=dict)
     instance_type: InstanceType | None = None
     subst: Substitution = field(default_factory=lambda: Substitution({}))
@@ -147,6 +148,9 @@ class CompositionGraph:
         """The composed component. Unconnected imports become outer imports when
         `implicit_imports`, else they are an error."""
         order = self._topological_order()
+        self._provenance = {}
+        for node in order:
+            node.sources, node.bindings, node.instance_type = {}, {}, None
         groups: dict[str, _ImportGroup] = {}
         for ref in self._explicit_imports.values():
             key = compat_key(ref.name)
@@ -196,7 +200,8 @@ class CompositionGraph:
             if source is None:
                 if not implicit_imports:
                     raise CompositionError(f"`{node.name}` import `{import_name}` is not satisfied")
-                source = node.args[import_name] = ImportRef(import_name)
+                source = ImportRef(import_name)
+            node.sources[import_name] = source
             if isinstance(source, ExportRef):
                 provided = source.node.instance_type.exports[source.name]  # type: ignore[union-attr]
                 try:
@@ -282,7 +287,7 @@ class CompositionGraph:
         for import_name, required in node.package.type.imports.items():
             for path, named in named_types(required):
                 image = view(named)
-                self._provenance.setdefault(id(image), (node.args[import_name], path, image))
+                self._provenance.setdefault(id(image), (node.sources[import_name], path, image))
 
 
 def _satisfies(merged: Extern, req: _Requirement) -> bool:
@@ -405,7 +410,7 @@ class _Emitter:
         self._guard(node, node.name)
         args = []
         for import_name in node.package.type.imports:
-            sort, index = self._source(node.args[import_name])
+            sort, index = self._source(node.sources[import_name])
             args.append((import_name, sort, index))
         pkg = node.package
         if id(pkg) not in self.package_index:
