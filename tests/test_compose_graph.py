@@ -242,10 +242,28 @@ def test_unused_explicit_import_is_an_error(load) -> None:
         graph.encode()
 
 
+# Imports the resource interface and passes the resource on in its own export.
+RES_PASSER = """
+(component
+  (import "t:x/res@0.1.0" (instance $res (export "r" (type (sub resource)))))
+  (alias export $res "r" (type $r))
+  (instance $out (export "r" (type $r)))
+  (export "t:x/res-out@0.1.0" (instance $out))
+)
+"""
+
+
 def test_encoding_twice_gives_the_same_component(load) -> None:
+    graph = CompositionGraph()
+    provider = graph.instantiate(graph.add_component(load(RES_PROVIDER, "res"), "provider"))
+    passer = graph.instantiate(graph.add_component(load(RES_PASSER, "passer"), "passer"))
+    graph.connect(passer, "t:x/res@0.1.0", graph.export_of(provider, "t:x/res@0.1.0"))
+    graph.export(graph.export_of(passer, "t:x/res-out@0.1.0"), "t:x/res-out@0.1.0")
+    first, second = graph.encode(), graph.encode()  # resources are bound afresh each time
+    assert first == second
+    validate_component(first, "twice")
     plain = CompositionGraph()
     node = plain.instantiate(plain.add_component(load(USES_F, "uses-f"), "a"))
     _export_all(plain, node)
-    first, second = plain.encode(), plain.encode()
-    assert first == second
+    assert plain.encode() == plain.encode()
     assert node.args == {}  # implicit imports are not written into the caller's arguments
