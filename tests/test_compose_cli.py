@@ -241,3 +241,29 @@ def test_interfaces_tied_to_virtualized_io_are_refused_clearly(tmp_path: Path, e
         f"error: {env_plug}: imports `wasi:sockets/udp@0.2.9`, whose types come from `wasi:io/poll@0.2.9`; "
         "wasivirt serves those to the program itself, so this interface cannot reach the host "
         "(virtualizing it is not supported yet)\n")
+
+
+def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:
+    from wasivirt_component.run import ComponentCache
+
+    from support.vfsapps import SESSION_CACHE
+
+    spec = tmp_path / "spec.py"
+    spec.write_text(f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.dir('/u').file('id', {str(tmp_path)!r})\n")
+    plain, pre = tmp_path / "plain.wasm", tmp_path / "pre.wasm"
+    cache = ComponentCache(root=SESSION_CACHE / "compiled")
+    env = {**cli_env(), "SOURCE_DATE_EPOCH": str(EPOCH)}  # else timestamps = compose time
+
+    def compose(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*WASIVIRT, "compose", str(probe), "--vfs", str(spec), "-o", str(out), *flags],
+                              capture_output=True, text=True, env=env, timeout=1800)
+
+    first = compose(plain, "-q")
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    assert not cache.path_for(plain.read_bytes()).exists()  # validation did not compile it whole
+    second = compose(pre, "-q", "--precompile")
+    assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
+    assert pre.read_bytes() == plain.read_bytes()  # same inputs and time, same bytes
+    assert cache.path_for(pre.read_bytes()).is_file()
+    result = run_app(pre, "cat /u/id")
+    assert result.stdout == f"/u/id: {tmp_path}\n"
