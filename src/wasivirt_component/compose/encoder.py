@@ -43,6 +43,7 @@ class ComponentBuilder:
         self.counts = {"type": 0, "func": 0, "instance": 0, "component": 0, "value": 0,
                        "core module": 0, "core instance": 0, "core func": 0, "core table": 0,
                        "core memory": 0, "core global": 0}
+        self._aliases: dict[tuple[int, str, str], int] = {}
 
     def _add(self, section: str, item: bytes, sort: str | None) -> int:
         self._items.append((SECTION_IDS[section], item))
@@ -91,6 +92,19 @@ class ComponentBuilder:
 
     def add_alias_export(self, instance: int, name: str, sort: str) -> int:
         return self._add("alias", SORT_BYTES[sort] + b"\x00" + uleb(instance) + enc_name(name), sort)
+
+    def alias_export(self, instance: int, name: str, sort: str) -> int:
+        """Export `name` of `instance` as an index of `sort`, aliased once and then reused."""
+        key = (instance, name, sort)
+        if key not in self._aliases:
+            self._aliases[key] = self.add_alias_export(instance, name, sort)
+        return self._aliases[key]
+
+    def alias_type_path(self, instance: int, path: tuple[str, ...]) -> int:
+        """The type at `path` inside `instance` (nested instances aliased on the way)."""
+        for step in path[:-1]:
+            instance = self.alias_export(instance, step, "instance")
+        return self.alias_export(instance, path[-1], "type")
 
     def add_component(self, data: bytes | memoryview) -> int:
         """Embed a whole component binary as a nested component section."""

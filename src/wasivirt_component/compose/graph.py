@@ -316,7 +316,6 @@ class _Emitter:
         self.group_index: dict[str, tuple[str, int]] = {}
         self.node_index: dict[int, int] = {}
         self.package_index: dict[int, int] = {}
-        self.export_alias: dict[tuple[int, str], tuple[str, int]] = {}
         self.providers: dict[Resource, tuple[str, Any, tuple[str, ...]]] = {}
         self._emitting: set[int] = set()
         self._import_being_typed: _ImportGroup | None = None
@@ -358,7 +357,7 @@ class _Emitter:
                 return index
         else:
             index = self._emit_node(owner)
-        return self._alias_path(index, path)
+        return self.builder.alias_type_path(index, path)
 
     def _named_index(self, t: Any) -> int | None:
         """A named type exported by an import or instance is aliased, not redefined."""
@@ -372,18 +371,7 @@ class _Emitter:
             _, index = self._emit_group(self.groups[compat_key(source.name)])
         else:
             _, index = self._source(source)
-        return self._alias_path(index, path)
-
-    def _alias_path(self, instance: int, path: tuple[str, ...]) -> int:
-        for step in path[:-1]:
-            key = (instance, step)
-            if key not in self.export_alias:
-                self.export_alias[key] = ("instance", self.builder.add_alias_export(instance, step, "instance"))
-            instance = self.export_alias[key][1]
-        key = (instance, path[-1])
-        if key not in self.export_alias:
-            self.export_alias[key] = ("type", self.builder.add_alias_export(instance, path[-1], "type"))
-        return self.export_alias[key][1]
+        return self.builder.alias_type_path(index, path)
 
     # -- definitions -----------------------------------------------------------------------
     def _emit_group(self, group: _ImportGroup) -> tuple[str, int]:
@@ -431,7 +419,4 @@ class _Emitter:
         node_index = self._emit_node(source.node)
         item = source.node.instance_type.exports[source.name]  # type: ignore[union-attr]
         sort = extern_kind(item)
-        key = (node_index, source.name)
-        if key not in self.export_alias:
-            self.export_alias[key] = (sort, self.builder.add_alias_export(node_index, source.name, sort))
-        return self.export_alias[key]
+        return sort, self.builder.alias_export(node_index, source.name, sort)

@@ -111,7 +111,6 @@ class _StubEncoder:
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource, self._named)
         self.import_index: dict[str, int] = {}
-        self.aliases: dict[tuple[int, str], int] = {}
 
     # -- type hooks ----------------------------------------------------------------------
     def _resource(self, res: Resource) -> int:
@@ -132,14 +131,7 @@ class _StubEncoder:
         if import_name not in self.import_index:
             raise CompositionError(f"stub needs `{import_name}` before it is imported")
         index = self.import_index[import_name]
-        if not path:
-            return index
-        for step in path[:-1]:
-            index = self.builder.add_alias_export(index, step, "instance")
-        key = (index, path[-1])
-        if key not in self.aliases:
-            self.aliases[key] = self.builder.add_alias_export(index, path[-1], "type")
-        return self.aliases[key]
+        return self.builder.alias_type_path(index, path) if path else index
 
     # -- encoding ------------------------------------------------------------------------
     def encode(self) -> bytes:
