@@ -23,20 +23,6 @@ COMMANDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def hello_module(c_module) -> Path:
-    return c_module("hello.c")
-
-
-@pytest.fixture(scope="module")
-def hello(c_module, adapted) -> Path:
-    return adapted(c_module("hello.c"))
-
-
-@pytest.fixture(scope="module")
-def files(c_module, adapted) -> Path:
-    return adapted(c_module("files.c"))
-
 
 def one_error_line(stderr: str) -> str:
     """Assert stderr is exactly one `error: ...` line (no traceback) and return it."""

@@ -21,8 +21,8 @@ def _instance(info, name: str) -> InstanceType:
     return item
 
 
-def test_adapted_c_program_imports_wasi_0_2_12_and_exports_run(hello_component: Path) -> None:
-    info = read_component(hello_component.read_bytes(), "hello")
+def test_adapted_c_program_imports_wasi_0_2_12_and_exports_run(hello: Path) -> None:
+    info = read_component(hello.read_bytes(), "hello")
     imports = list(info.type.imports)
     assert "wasi:cli/environment@0.2.12" in imports
     assert "wasi:filesystem/types@0.2.12" in imports
@@ -31,8 +31,8 @@ def test_adapted_c_program_imports_wasi_0_2_12_and_exports_run(hello_component: 
     assert isinstance(run, FuncType) and render_type(run) == "func() -> result"
 
 
-def test_resources_flow_between_imports_like_the_validator_binds_them(hello_component: Path) -> None:
-    info = read_component(hello_component.read_bytes(), "hello")
+def test_resources_flow_between_imports_like_the_validator_binds_them(hello: Path) -> None:
+    info = read_component(hello.read_bytes(), "hello")
     error = _instance(info, "wasi:io/error@0.2.12").exports["error"]
     streams = _instance(info, "wasi:io/streams@0.2.12")
     assert isinstance(error, TypeItem) and error.bound == "sub" and isinstance(error.type, Resource)
@@ -47,8 +47,8 @@ def test_resources_flow_between_imports_like_the_validator_binds_them(hello_comp
     assert render_type(read) == "func(self: borrow<input-stream>, len: u64) -> result<list<u8>, stream-error>"
 
 
-def test_named_types_keep_their_names(hello_component: Path) -> None:
-    info = read_component(hello_component.read_bytes(), "hello")
+def test_named_types_keep_their_names(hello: Path) -> None:
+    info = read_component(hello.read_bytes(), "hello")
     fs = _instance(info, "wasi:filesystem/types@0.2.12")
     stat = fs.exports["[method]descriptor.stat"]
     assert render_type(stat) == "func(self: borrow<descriptor>) -> result<descriptor-stat, error-code>"
@@ -81,8 +81,8 @@ def test_bad_headers_are_one_line_errors(data: bytes, message: str) -> None:
         read_component(data, "x.wasm")
 
 
-def test_every_truncation_is_our_error(hello_component: Path) -> None:
-    data = hello_component.read_bytes()
+def test_every_truncation_is_our_error(hello: Path) -> None:
+    data = hello.read_bytes()
     # A cut exactly between two sections leaves a well-formed shorter component.
     boundaries = {s.end for s in iter_sections(memoryview(data))}
     # every cut in the type-heavy prefix, then a stride through the rest
@@ -114,8 +114,8 @@ def _mutations(draw: st.DrawFn, data: bytes) -> bytes:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_mutated_binaries_raise_only_our_error(hello_component: Path, data: st.DataObject) -> None:
-    original = hello_component.read_bytes()
+def test_mutated_binaries_raise_only_our_error(hello: Path, data: st.DataObject) -> None:
+    original = hello.read_bytes()
     # mutate the component-level prefix (types, imports), where the reader does real work
     head = original[:3500]
     mutated = data.draw(_mutations(head)) + original[3500:]

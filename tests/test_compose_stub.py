@@ -38,8 +38,8 @@ def _stubbed(info, prefixes: tuple[str, ...]) -> tuple[bytes, list[str], list[st
     return data, stub.exports, stub.imports
 
 
-def test_filesystem_stub_removes_every_filesystem_import(tmp_path: Path, hello_component: Path) -> None:
-    info = read_component(hello_component.read_bytes(), "hello")
+def test_filesystem_stub_removes_every_filesystem_import(tmp_path: Path, hello: Path) -> None:
+    info = read_component(hello.read_bytes(), "hello")
     assert filesystem_imports(info.type) == ["wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"]
     data, exports, imports = _stubbed(info, ("wasi:filesystem/",))
     assert exports == ["wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"]
@@ -55,14 +55,14 @@ def test_filesystem_stub_removes_every_filesystem_import(tmp_path: Path, hello_c
     assert "trapped: wasm `unreachable` instruction executed" in proc.stderr
 
 
-def test_stubs_with_resources_and_no_dependencies(hello_component: Path) -> None:
-    info = read_component(hello_component.read_bytes(), "hello")
+def test_stubs_with_resources_and_no_dependencies(hello: Path) -> None:
+    info = read_component(hello.read_bytes(), "hello")
     _, exports, imports = _stubbed(info, ("wasi:cli/terminal-",))
     assert len(exports) == 5 and imports == []
 
 
-def test_only_instance_imports_can_be_stubbed(hello_component: Path) -> None:
-    info = read_component(hello_component.read_bytes(), "hello")
+def test_only_instance_imports_can_be_stubbed(hello: Path) -> None:
+    info = read_component(hello.read_bytes(), "hello")
     with pytest.raises(CompositionError, match=r"cannot stub `nope`: it is not an instance import"):
         trap_stub(info.type, ["nope"])
 

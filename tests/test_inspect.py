@@ -28,15 +28,6 @@ HELLO_PREVIEW1 = ["args_get", "args_sizes_get", "environ_get", "environ_sizes_ge
                   "fd_fdstat_get", "fd_read", "fd_seek", "fd_write", "proc_exit", "fd_close"]
 
 
-@pytest.fixture(scope="module")
-def hello_module(c_module) -> Path:
-    return c_module("hello.c")
-
-
-@pytest.fixture(scope="module")
-def hello_component(c_module, adapted) -> Path:
-    return adapted(c_module("hello.c"))
-
 
 # -- a synthetic component exercising every encoding the scanner must read ---------------
 
@@ -101,8 +92,8 @@ def test_extern_name_parts():
     assert (unversioned.package, unversioned.interface, unversioned.version) == ("acme:pkg", "api", None)
 
 
-def test_scanner_reads_a_real_component(hello_component):
-    externs = read_component_externs(hello_component.read_bytes())
+def test_scanner_reads_a_real_component(hello):
+    externs = read_component_externs(hello.read_bytes())
     assert [e.name for e in externs.imports] == HELLO_IMPORTS
     assert all(e.sort == "instance" for e in externs.imports)
     assert [(e.name, e.sort) for e in externs.exports] == [("wasi:cli/run@0.2.12", "instance")]
@@ -127,8 +118,8 @@ def test_scanner_errors_are_ours(payload, message):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_mutated_binaries_raise_only_our_error(hello_component, data):
-    blob = bytearray(hello_component.read_bytes())
+def test_mutated_binaries_raise_only_our_error(hello, data):
+    blob = bytearray(hello.read_bytes())
     if data.draw(st.booleans()):
         blob = blob[:data.draw(st.integers(0, len(blob)))]
     for _ in range(data.draw(st.integers(0, 4))):
@@ -164,8 +155,8 @@ def test_threads_module_report(wat):
     assert m.other_imports == (("wasi", "thread-spawn", "func"), ("env", "memory", "memory"))
 
 
-def test_component_report(hello_component):
-    c = inspect_file(hello_component).component
+def test_component_report(hello):
+    c = inspect_file(hello).component
     assert c.world == "command"
     assert c.wasi_versions == ("0.2.12",)
     assert c.host_filesystem is True
@@ -206,8 +197,8 @@ def test_json_for_a_module(cli, hello_module):
     }
 
 
-def test_json_for_a_component(cli, hello_component):
-    result = cli("inspect", hello_component, "--json")
+def test_json_for_a_component(cli, hello):
+    result = cli("inspect", hello, "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert list(doc) == ["schema", "file", "size", "kind", "module", "component"]
@@ -237,11 +228,11 @@ def test_json_is_documented():
 
 # -- human output ------------------------------------------------------------------------
 
-def test_human_output_for_a_component(cli, hello_component):
-    result = cli("inspect", hello_component, env={"COLUMNS": "120"})
+def test_human_output_for_a_component(cli, hello):
+    result = cli("inspect", hello, env={"COLUMNS": "120"})
     assert result.exit_code == 0 and result.stderr == ""
     out = result.stdout
-    assert f"component, {hello_component.stat().st_size / 1024:.1f} KiB" in out
+    assert f"component, {hello.stat().st_size / 1024:.1f} KiB" in out
     assert "command (exports wasi:cli/run@0.2.12)" in out
     assert re.search(r"\n  wasi versions +0\.2\.12 +\n", out)
     assert re.search(r"\n  host filesystem +yes: imports wasi:filesystem/types@0\.2\.12, "

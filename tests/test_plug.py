@@ -36,10 +36,10 @@ def _shared_compile_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def env_plugged(tmp_path_factory: pytest.TempPathFactory, hello_component: Path, env_plug: Path) -> Path:
+def env_plugged(tmp_path_factory: pytest.TempPathFactory, hello: Path, env_plug: Path) -> Path:
     os.environ.setdefault("WASIVIRT_CACHE_DIR", str(CACHE / "wasivirt-cache"))
     out = tmp_path_factory.mktemp("plug") / "hello-env.wasm"
-    result = plug_files(hello_component, [env_plug], out)
+    result = plug_files(hello, [env_plug], out)
     assert result.filled == {"wasi:cli/environment@0.2.12": (str(env_plug), "wasi:cli/environment@0.2.12")}
     return out
 
@@ -96,35 +96,35 @@ def _info(path: Path, name: str | None = None):
     return read_component(path.read_bytes(), name or path.name)
 
 
-def test_type_mismatch_names_import_export_and_difference(hello_component: Path, wrong_env_plug: Path) -> None:
+def test_type_mismatch_names_import_export_and_difference(hello: Path, wrong_env_plug: Path) -> None:
     with pytest.raises(CompositionError) as err:
-        plug(_info(hello_component, "hello.wasm"), [_info(wrong_env_plug, "wrong.wasm")])
+        plug(_info(hello, "hello.wasm"), [_info(wrong_env_plug, "wrong.wasm")])
     assert str(err.value) == (
         "`socket hello.wasm` import `wasi:cli/environment@0.2.12` cannot be satisfied by "
         "`plug wrong.wasm` export `wasi:cli/environment@0.2.12`: "
         "`get-arguments`: result is list<u8>, expected list<string>")
 
 
-def test_no_match_is_an_error(hello_component: Path, counter_provider: Path) -> None:
+def test_no_match_is_an_error(hello: Path, counter_provider: Path) -> None:
     with pytest.raises(CompositionError, match=r"^no plug export matched any socket import: the socket imports "
                                                r"wasi:cli/environment@0\.2\.12, .*; the plugs export "
                                                r"exports, test:counter/counting@0\.1\.0$"):
-        plug(_info(hello_component), [_info(counter_provider)])
+        plug(_info(hello), [_info(counter_provider)])
 
 
-def test_two_plugs_exporting_the_same_interface_is_an_error(tmp_path: Path, hello_component: Path,
+def test_two_plugs_exporting_the_same_interface_is_an_error(tmp_path: Path, hello: Path,
                                                            env_plug: Path) -> None:
     twin = tmp_path / "twin.wasm"
     shutil.copyfile(env_plug, twin)
     with pytest.raises(CompositionError, match=r"socket import `wasi:cli/environment@0\.2\.12` is exported by "
                                                r"several plugs \(env\.wasm, twin\.wasm\); keep one of them"):
-        plug(_info(hello_component), [_info(env_plug, "env.wasm"), _info(twin, "twin.wasm")])
+        plug(_info(hello), [_info(env_plug, "env.wasm"), _info(twin, "twin.wasm")])
 
 
-def test_a_plug_that_fills_nothing_is_an_error(hello_component: Path, env_plug: Path,
+def test_a_plug_that_fills_nothing_is_an_error(hello: Path, env_plug: Path,
                                                counter_provider: Path) -> None:
     with pytest.raises(CompositionError, match=r"^plug counter\.wasm matched no socket import"):
-        plug(_info(hello_component), [_info(env_plug, "env.wasm"), _info(counter_provider, "counter.wasm")])
+        plug(_info(hello), [_info(env_plug, "env.wasm"), _info(counter_provider, "counter.wasm")])
 
 
 def test_core_module_socket_suggests_adapt(tmp_path: Path, c_module, env_plug: Path) -> None:
@@ -134,10 +134,10 @@ def test_core_module_socket_suggests_adapt(tmp_path: Path, c_module, env_plug: P
     assert not out.exists()
 
 
-def test_failed_plug_leaves_no_output(tmp_path: Path, hello_component: Path, wrong_env_plug: Path) -> None:
+def test_failed_plug_leaves_no_output(tmp_path: Path, hello: Path, wrong_env_plug: Path) -> None:
     out = tmp_path / "out.wasm"
     with pytest.raises(CompositionError):
-        plug_files(hello_component, [wrong_env_plug], out)
+        plug_files(hello, [wrong_env_plug], out)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -146,9 +146,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*WASIVIRT, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_cli_plug_end_to_end(tmp_path: Path, hello_component: Path, env_plug: Path) -> None:
+def test_cli_plug_end_to_end(tmp_path: Path, hello: Path, env_plug: Path) -> None:
     out = tmp_path / "app.wasm"
-    proc = _cli("plug", str(hello_component), "--plug", str(env_plug), "-o", str(out))
+    proc = _cli("plug", str(hello), "--plug", str(env_plug), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         f"wasi:cli/environment@0.2.12 <- {env_plug}",
@@ -158,10 +158,10 @@ def test_cli_plug_end_to_end(tmp_path: Path, hello_component: Path, env_plug: Pa
     assert run.returncode == 0 and run.stdout.startswith("hello, plug!\nargc=3\n")
 
 
-def test_cli_plug_mismatch_is_one_line_exit_2_and_no_output(tmp_path: Path, hello_component: Path,
+def test_cli_plug_mismatch_is_one_line_exit_2_and_no_output(tmp_path: Path, hello: Path,
                                                             wrong_env_plug: Path) -> None:
     out = tmp_path / "app.wasm"
-    proc = _cli("plug", str(hello_component), "-p", str(wrong_env_plug), "-o", str(out))
+    proc = _cli("plug", str(hello), "-p", str(wrong_env_plug), "-o", str(out))
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1
@@ -174,8 +174,8 @@ def test_cli_plug_mismatch_is_one_line_exit_2_and_no_output(tmp_path: Path, hell
     (lambda h, e, t: ["plug", str(t / "nope.wasm"), "-p", str(e), "-o", str(t / "o.wasm")], "nope.wasm: no such file"),
     (lambda h, e, t: ["plug", str(h), "-p", str(h), "-o", str(t / "o.wasm")], "no plug export matched any socket import"),
 ])
-def test_cli_plug_bad_input(tmp_path: Path, hello_component: Path, env_plug: Path, make_args, message) -> None:
-    proc = _cli(*make_args(hello_component, env_plug, tmp_path))
+def test_cli_plug_bad_input(tmp_path: Path, hello: Path, env_plug: Path, make_args, message) -> None:
+    proc = _cli(*make_args(hello, env_plug, tmp_path))
     assert proc.returncode == 2
     assert message in proc.stderr
     assert not (tmp_path / "o.wasm").exists()

@@ -67,16 +67,6 @@ def engine() -> wasmtime.Engine:
     return make_engine()
 
 
-@pytest.fixture(scope="module")
-def hello(c_module, adapted) -> Path:
-    return adapted(c_module("hello.c"))
-
-
-@pytest.fixture(scope="module")
-def files(c_module, adapted) -> Path:
-    return adapted(c_module("files.c"))
-
-
 def run_capture(path: Path, tmp_path: Path, **kw) -> tuple[int, str, str]:
     """Run through the library with stdout/stderr redirected to files."""
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"

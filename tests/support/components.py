@@ -119,9 +119,21 @@ class Run(exports.Run):
 
 
 @pytest.fixture(scope="session")
-def hello_component(adapted) -> Path:
+def hello_module() -> Path:
+    """tests/c/hello.c as a wasip1 core module."""
+    return compile_c("hello.c")
+
+
+@pytest.fixture(scope="session")
+def hello(adapted) -> Path:
     """tests/c/hello.c as a command component."""
     return adapted(compile_c("hello.c"))
+
+
+@pytest.fixture(scope="session")
+def files(adapted) -> Path:
+    """tests/c/files.c as a command component."""
+    return adapted(compile_c("files.c"))
 
 
 @pytest.fixture(scope="session")
