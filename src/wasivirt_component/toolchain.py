@@ -99,14 +99,23 @@ def clear_caches() -> None:
 
 # -- node and jco ------------------------------------------------------------------------
 
+def _is_executable(path: str | Path) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def _executable_from_env(variable: str, fix: str) -> str | None:
+    """The executable an override variable names (None when unset); a bad one is an error."""
+    explicit = os.environ.get(variable)
+    if explicit and not _is_executable(explicit):
+        raise ToolchainError(f"{variable}={explicit} is not an executable file; {fix}")
+    return explicit or None
+
+
 @lru_cache(maxsize=1)
 def find_node() -> str:
     """The node executable ($WASIVIRT_NODE or `node` on PATH)."""
-    explicit = os.environ.get("WASIVIRT_NODE")
+    explicit = _executable_from_env("WASIVIRT_NODE", "point it at node, or unset it to use node from PATH")
     if explicit:
-        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-            raise ToolchainError(f"WASIVIRT_NODE={explicit} is not an executable file; "
-                                 "point it at node, or unset it to use node from PATH")
         return explicit
     node = shutil.which("node")
     if not node:
@@ -117,14 +126,11 @@ def find_node() -> str:
 
 def find_npm() -> str:
     """The npm executable: $WASIVIRT_NPM, else next to node, else on PATH."""
-    explicit = os.environ.get("WASIVIRT_NPM")
+    explicit = _executable_from_env("WASIVIRT_NPM", "point it at npm, or unset it")
     if explicit:
-        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-            raise ToolchainError(f"WASIVIRT_NPM={explicit} is not an executable file; "
-                                 "point it at npm, or unset it")
         return explicit
     beside = Path(find_node()).parent / "npm"
-    if beside.is_file() and os.access(beside, os.X_OK):
+    if _is_executable(beside):
         return str(beside)
     npm = shutil.which("npm")
     if not npm:
