@@ -22,6 +22,8 @@
  *   mkdir PATH | rmdir PATH | unlink PATH | rename FROM TO
  *   times PATH            mtime, atime and ctime in seconds (not for differential use)
  *   nlink PATH            the link count, also of directories (not for differential use)
+ *   reopen PATH N         open, read 16 bytes and close PATH N times; prints the count
+ *                         (for resource-release tests: every descriptor and stream dropped)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -283,6 +285,18 @@ static void nlink(const char *path) {
     printf("%s: nlink=%llu\n", path, (unsigned long long)st.st_nlink);
 }
 
+static void reopen(const char *path, long n) {
+    char buf[16];
+    long done = 0;
+    for (; done < n; done++) {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) { fail(path); break; }
+        if (read(fd, buf, sizeof buf) < 0) { fail(path); close(fd); break; }
+        close(fd);
+    }
+    printf("%s: reopened %ld\n", path, done);
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         char cmd[16], a[2048], b[2048], c[64], d[64];
@@ -310,6 +324,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(cmd, "rename")) status("rename", a, rename(a, b));
         else if (!strcmp(cmd, "times")) times(a);
         else if (!strcmp(cmd, "nlink")) nlink(a);
+        else if (!strcmp(cmd, "reopen")) reopen(a, atol(b));
         else printf("unknown command: %s\n", cmd);
         fflush(stdout);
     }

@@ -2,7 +2,8 @@
 
 The runtime (`virt/runtime/*.py`) is compiled against a generated WIT directory
 (`wit_gen.py`) with `componentize --stub-wasi`, so the result imports only the image
-interface and `wasivirt-host:*`, and exports the world's `wasi:*` interfaces. A build
+interface and `wasivirt-host:*`, and exports the world's `wasi:*` interfaces. The output
+then gets a working resource destructor (`dtor_patch.py`; componentize-py's leaks). A build
 takes 10-20 s and ~400 MB, so the output is cached under the user cache dir, keyed by a
 hash of everything that determines it: runtime sources, generated WIT, componentize-py
 version and build flags. Concurrent builds serialise on a file lock; the cache entry is
@@ -22,11 +23,12 @@ from pathlib import Path
 from .. import toolchain
 from ..errors import ToolchainError
 from ..fsutil import atomic_path
+from .dtor_patch import patch_resource_destructor
 from .names import APP_MODULE, WORLD, interface_name_flags
 from .wit_gen import wit_files, write_wit_dir
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
-KEY_VERSION = b"wasivirt-virtualizer-build-v1"
+KEY_VERSION = b"wasivirt-virtualizer-build-v2"  # v2: resource destructor patch (dtor_patch.py)
 BUILD_TIMEOUT = 900.0
 KEEP_BUILDS = 4  # older cached virtualizers (other versions of the runtime) are removed
 # Variables that would make componentize-py bundle or pick up another Python environment.
@@ -138,6 +140,7 @@ def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes], *, log:
                     log.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}", encoding="utf-8")
                 raise ToolchainError(f"componentize-py failed to build the virtualizer: "
                                      f"{failure_summary(proc.stderr, proc.returncode)} (full log: {log})")
+            out.write_bytes(patch_resource_destructor(out.read_bytes()))
 
 
 def _prune(root: Path, keep: int) -> None:
