@@ -12,43 +12,15 @@ from __future__ import annotations
 import pytest
 import wasmtime
 
-from wasivirt_component.binary.core_encoder import (I32, KIND_FUNC, CoreModule, FuncType, Limits,
-                                                    op)
+from wasivirt_component.binary.core_encoder import KIND_FUNC, CoreModule, FuncType, op
 from wasivirt_component.binary.encode import COMPONENT_PREAMBLE, section
 from wasivirt_component.errors import ToolchainError
 from wasivirt_component.virt.dtor_patch import DTOR_EXPORT, patch_resource_destructor
 
-SIGNATURES = {
-    "PyGILState_Ensure": FuncType((), (I32,)),
-    "PyGILState_Release": FuncType((I32,), ()),
-    "PyUnicode_FromStringAndSize": FuncType((I32, I32), (I32,)),
-    "PyObject_GetAttr": FuncType((I32, I32), (I32,)),
-    "PyObject_SetAttr": FuncType((I32, I32, I32), (I32,)),
-    "PyObject_CallNoArgs": FuncType((I32,), (I32,)),
-    "PyErr_GetRaisedException": FuncType((), (I32,)),
-    "_Py_DecRef": FuncType((I32,), ()),
-}
+from support.fakeruntime import SIGNATURES, component_with, runtime_module
+
 STACK_TOP = 4096
 REP = 0x5000
-
-
-def runtime_module(skip: str | None = None) -> bytes:
-    """A module shaped like componentize-py's runtime: C API imports, a no-op dtor export."""
-    m = CoreModule()
-    for name, sig in SIGNATURES.items():
-        if name != skip:
-            m.import_func("env", name, sig)
-    m.import_memory("env", "memory", Limits(1))
-    sp = m.import_global("env", "__stack_pointer", I32, mutable=True)
-    dtor = m.add_func(FuncType((I32, I32), ()), b"")
-    m.export(DTOR_EXPORT, KIND_FUNC, dtor)
-    m.export("sp", 3, sp)
-    return m.encode()
-
-
-def component_with(*modules: bytes) -> bytes:
-    return COMPONENT_PREAMBLE + b"".join(section(1, m) for m in modules)
-
 
 def patched_module(component: bytes) -> bytes:
     """The first core module section of a component built by `component_with`."""

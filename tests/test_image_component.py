@@ -203,9 +203,11 @@ def consumer_component(image_component: bytes, *, reuse_buffer: bool = False) ->
     """An outer component: instantiates the image component and a consumer whose core code
     calls `read` through `canon lower` into its own memory, like the composed virtualizer.
 
-    Exports `run(blob, offset, len) -> u32` (the length read) and `at(i) -> u8` (a byte of
-    the last result). `reuse_buffer` makes every result land at the same address (for
-    measuring warm copies).
+    Exports `run(blob, offset, len) -> u32` (the length read), `at(i) -> u8` (a byte of
+    the last result) and `sweep(blob, len, count) -> u32` (`count` reads of `len` bytes at
+    consecutive offsets, looped in wasm: one boundary crossing per read, no host calls).
+    `reuse_buffer` makes every result land at the same address (for measuring warm
+    copies; `sweep` needs it).
     """
     from wasivirt_component.binary.core_encoder import I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule, FuncType, Limits, op
     from wasivirt_component.binary.encode import name, section, uleb, vec
@@ -227,8 +229,20 @@ def consumer_component(image_component: bytes, *, reuse_buffer: bool = False) ->
                         + op.i32_const(0) + op.i32_load(20))
     at = user.add_func(FuncType((I32,), (I32,)),
                        op.i32_const(0) + op.i32_load(16) + op.local_get(0) + op.I32_ADD + op.i32_load8_u())
+    i, offset = 3, 4
+    sweep = user.add_func(
+        FuncType((I32, I32, I32), (I32,)),
+        op.block() + b"\x03\x40"  # block, loop
+        + op.local_get(i) + op.local_get(2) + op.I32_GE_U + op.br_if(1)
+        + op.local_get(0) + op.local_get(offset) + op.local_get(1) + op.i32_const(16) + op.call(read)
+        + op.local_get(offset) + op.local_get(1) + op.I64_EXTEND_I32_U + b"\x7c" + op.local_set(offset)
+        + op.local_get(i) + op.i32_const(1) + op.I32_ADD + op.local_set(i)
+        + b"\x0c\x00" + op.END + op.END  # br 0 (loop), end loop, end block
+        + op.local_get(i),
+        locals=[(1, I32), (1, I64)])
     user.export("run", KIND_FUNC, run)
     user.export("at", KIND_FUNC, at)
+    user.export("sweep", KIND_FUNC, sweep)
 
     def core_module(m: CoreModule) -> bytes:
         return section(1, m.encode())
@@ -250,15 +264,19 @@ def consumer_component(image_component: bytes, *, reuse_buffer: bool = False) ->
             b"\x00" + uleb(1) + vec([name("env") + b"\x12" + uleb(1)]),  # core instance 2 = user
         ])),
         section(6, vec([b"\x00\x00\x01" + uleb(2) + name("run"),  # core func 2
-                        b"\x00\x00\x01" + uleb(2) + name("at")])),  # core func 3
+                        b"\x00\x00\x01" + uleb(2) + name("at"),  # core func 3
+                        b"\x00\x00\x01" + uleb(2) + name("sweep")])),  # core func 4
         section(7, vec([
             b"\x40" + vec([name("blob") + u32, name("offset") + u64, name("len") + u32]) + b"\x00" + u32,
             b"\x40" + vec([name("i") + u32]) + b"\x00" + u8,
+            b"\x40" + vec([name("blob") + u32, name("len") + u32, name("count") + u32]) + b"\x00" + u32,
         ])),
         section(8, vec([b"\x00\x00" + uleb(2) + vec([]) + uleb(0),  # func 1 = run
-                        b"\x00\x00" + uleb(3) + vec([]) + uleb(1)])),  # func 2 = at
+                        b"\x00\x00" + uleb(3) + vec([]) + uleb(1),  # func 2 = at
+                        b"\x00\x00" + uleb(4) + vec([]) + uleb(2)])),  # func 3 = sweep
         section(11, vec([b"\x00" + name("run") + b"\x01" + uleb(1) + b"\x00",
-                         b"\x00" + name("at") + b"\x01" + uleb(2) + b"\x00"])),
+                         b"\x00" + name("at") + b"\x01" + uleb(2) + b"\x00",
+                         b"\x00" + name("sweep") + b"\x01" + uleb(3) + b"\x00"])),
     ])
 
 
@@ -285,3 +303,23 @@ def test_another_component_reads_64_mib_in_one_call(tmp_path):
     assert call(run, entry.blob, len(data) - 5, 100) == 5
     assert [call(at, i) for i in range(5)] == list(data[-5:])
     assert call(run, 10**6, 0, 100) == 0 and call(run, entry.blob, 2**40, 1) == 0
+
+
+def test_a_sweep_of_chunked_reads_lands_each_chunk(tmp_path):
+    """`sweep` (the benchmarks' one-hop ceiling) really reads consecutive chunks."""
+    data = bytes(range(256)) * 4096  # 1 MiB; chunk k starts with byte (k * 65536) % 256 == 0
+    data = b"".join(bytes([k]) + data[k * 65536 + 1:(k + 1) * 65536] for k in range(16))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "big.bin").write_bytes(data)
+    (tmp_path / "spec.py").write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', 'a')\n")
+    (entry,) = decode_image(encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS)).listing(1)
+    image = build_image_component(encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS))
+    store = wasmtime.Store(ENGINE)
+    instance = wc.Linker(ENGINE).instantiate(store, wc.Component(ENGINE, consumer_component(image, reuse_buffer=True)))
+    sweep = instance.get_func(store, instance.get_export_index(store, "sweep"))
+    at = instance.get_func(store, instance.get_export_index(store, "at"))
+    for count in (1, 7, 16):
+        assert sweep(store, entry.blob, 65536, count) == count
+        sweep.post_return(store)
+        assert at(store, 0) == count - 1 and at(store, 1) == data[(count - 1) * 65536 + 1]
+        at.post_return(store)

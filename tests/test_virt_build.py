@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from wasivirt_component.binary.encode import COMPONENT_PREAMBLE
 from wasivirt_component.errors import ToolchainError
 from wasivirt_component.virt import build, names, wit_gen
+from wasivirt_component.virt.dtor_patch import patch_resource_destructor
+
+from support.fakeruntime import component_with, runtime_module
 
 RUNTIME = build.RUNTIME_DIR
 
@@ -119,8 +123,14 @@ if os.environ.get("FAKE_FAIL"):
     sys.stderr.write("Traceback\\nAssertionError: boom\\n\\nCaused by:\\n    NameError: name 'x' is not defined\\n\\nStack backtrace:\\n  0: junk\\n")
     sys.exit(1)
 out = args[args.index("-o") + 1]
-open(out, "wb").write(b"\\0asm fake component")
+open(out, "wb").write(open(os.environ.get("FAKE_OUTPUT", {component!r}), "rb").read())
 """
+
+
+# What the stand-in writes: a component holding a module shaped like componentize-py's
+# runtime (so the destructor patch really runs), and the bytes the cache must then hold.
+FAKE_OUTPUT = component_with(runtime_module())
+PATCHED_OUTPUT = patch_resource_destructor(FAKE_OUTPUT)
 
 
 @pytest.fixture
@@ -128,7 +138,9 @@ def fake_componentize(tmp_path, monkeypatch):
     """A stand-in componentize-py that logs its arguments and writes a fake component."""
     log = tmp_path / "calls.log"
     exe = tmp_path / "componentize-py"
-    exe.write_text(FAKE_COMPONENTIZE.format(python=sys.executable, log=str(log)))
+    component = tmp_path / "fake-output.wasm"
+    component.write_bytes(FAKE_OUTPUT)
+    exe.write_text(FAKE_COMPONENTIZE.format(python=sys.executable, log=str(log), component=str(component)))
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setattr(build.toolchain, "find_componentize_py", lambda: str(exe))
     monkeypatch.setattr(build, "componentize_version", lambda: "fake-1")
@@ -142,13 +154,13 @@ def _calls(log: Path) -> list[str]:
 
 def test_second_call_is_served_from_the_cache(fake_componentize):
     first = build.virtualizer_path(quiet=True)
-    assert first.read_bytes() == b"\0asm fake component"
+    assert first.read_bytes() == PATCHED_OUTPUT != FAKE_OUTPUT
     assert first.parent == Path(os.environ["WASIVIRT_CACHE_DIR"]) / "virtualizer"
     args = _calls(fake_componentize)[0].split()
     assert "--stub-wasi" in args and args[args.index("-w") + 1] == "virtualizer"
     assert "--export-interface-name" in args and "wasi:filesystem/types@0.2.12=ex_fs_types" in args
     assert build.virtualizer_path(quiet=True) == first
-    assert build.virtualizer_component(quiet=True) == b"\0asm fake component"
+    assert build.virtualizer_component(quiet=True) == PATCHED_OUTPUT
     assert len(_calls(fake_componentize)) == 1
     assert [p.name for p in first.parent.iterdir() if p.name.endswith(".tmp")] == []
 
@@ -175,6 +187,19 @@ def test_a_failed_build_is_one_line_and_leaves_no_cache_entry(fake_componentize,
     cache = Path(os.environ["WASIVIRT_CACHE_DIR"]) / "virtualizer"
     assert not list(cache.glob("virtualizer-*.wasm"))
     assert "last-build.log" in message and (cache / "last-build.log").is_file()
+
+
+@pytest.mark.parametrize("output", [b"\0asm\x0d\0\x01\0 not sections", COMPONENT_PREAMBLE])
+def test_an_output_the_patch_cannot_handle_is_one_line_and_not_cached(fake_componentize, monkeypatch,
+                                                                       tmp_path, output):
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(output)
+    monkeypatch.setenv("FAKE_OUTPUT", str(bad))
+    with pytest.raises(ToolchainError) as info:
+        build.virtualizer_path(quiet=True)
+    assert "componentize-py" in info.value.message and "\n" not in info.value.message
+    cache = Path(os.environ["WASIVIRT_CACHE_DIR"]) / "virtualizer"
+    assert not list(cache.glob("virtualizer-*.wasm")) and not list(cache.glob("*.tmp"))
 
 
 def test_changed_runtime_source_rebuilds(fake_componentize, monkeypatch):

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import toolchain
-from ..errors import ToolchainError
+from ..errors import BinaryFormatError, ToolchainError
 from ..fsutil import atomic_path
 from .dtor_patch import patch_resource_destructor
 from .names import APP_MODULE, WORLD, interface_name_flags
@@ -140,7 +140,11 @@ def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes], *, log:
                     log.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}", encoding="utf-8")
                 raise ToolchainError(f"componentize-py failed to build the virtualizer: "
                                      f"{failure_summary(proc.stderr, proc.returncode)} (full log: {log})")
-            out.write_bytes(patch_resource_destructor(out.read_bytes()))
+            try:
+                out.write_bytes(patch_resource_destructor(out.read_bytes()))
+            except BinaryFormatError as exc:
+                raise ToolchainError(f"componentize-py wrote an unreadable virtualizer ({exc}); "
+                                     "reinstall wasivirt to get the componentize-py it supports") from None
 
 
 def _prune(root: Path, keep: int) -> None:

@@ -34,17 +34,16 @@ from ..binary.sections import iter_sections
 from ..errors import BinaryFormatError, ToolchainError
 
 DTOR_EXPORT = "wit_dylib_resource_dtor"
-_I32 = 0x7F
 # The C API the new body calls, with the core signatures the runtime imports them under.
 _NEEDED = {
-    "PyGILState_Ensure": ((), (_I32,)),
-    "PyGILState_Release": ((_I32,), ()),
-    "PyUnicode_FromStringAndSize": ((_I32, _I32), (_I32,)),
-    "PyObject_GetAttr": ((_I32, _I32), (_I32,)),
-    "PyObject_SetAttr": ((_I32, _I32, _I32), (_I32,)),
-    "PyObject_CallNoArgs": ((_I32,), (_I32,)),
-    "PyErr_GetRaisedException": ((), (_I32,)),
-    "_Py_DecRef": ((_I32,), ()),
+    "PyGILState_Ensure": ((), (I32,)),
+    "PyGILState_Release": ((I32,), ()),
+    "PyUnicode_FromStringAndSize": ((I32, I32), (I32,)),
+    "PyObject_GetAttr": ((I32, I32), (I32,)),
+    "PyObject_SetAttr": ((I32, I32, I32), (I32,)),
+    "PyObject_CallNoArgs": ((I32,), (I32,)),
+    "PyErr_GetRaisedException": ((), (I32,)),
+    "_Py_DecRef": ((I32,), ()),
 }
 # Attribute names, laid out in scratch space on the shadow stack: (offset, text).
 _FINALIZER = (0, b"finalizer")
@@ -94,7 +93,7 @@ def _read_imports(r: Reader, mod: _Module) -> None:
             _skip_limits(r)
         elif kind == 0x03:
             valtype, mutable = r.u8(), r.u8()
-            if (module, name) == ("env", "__stack_pointer") and valtype == _I32 and mutable:
+            if (module, name) == ("env", "__stack_pointer") and valtype == I32 and mutable:
                 mod.stack_pointer = globals_seen
             globals_seen += 1
         else:
