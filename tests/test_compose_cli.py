@@ -229,18 +229,42 @@ def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, probe: Path,
     assert list(out.parent.iterdir()) == []
 
 
-def test_interfaces_tied_to_virtualized_io_are_refused_clearly(tmp_path: Path, env_plug: Path) -> None:
-    """componentize-py's CPython imports wasi:sockets, whose pollables and streams come
-    from wasi:io, which the virtualizer owns: that socket import cannot reach the host."""
+PY_SPEC = """
+from wasivirt_component import VFS
+vfs = VFS()
+with vfs.dir("/data") as data:
+    data.file("hello.txt", "hello from the image\\n")
+{extra}
+"""
+
+
+def test_a_componentize_py_child_reads_the_virtual_filesystem(tmp_path: Path, py_files: Path) -> None:
+    """A WASI 0.2 component nobody adapted: componentize-py's CPython, which also imports
+    wasi:sockets. Its files come from the image; its socket imports get a trapping stub
+    (their pollables and streams would bypass the virtual wasi:io), reported by compose."""
     spec = tmp_path / "spec.py"
-    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\n")
+    spec.write_text(PY_SPEC.format(extra=""))
     out = tmp_path / "app.wasm"
-    result = wasivirt("compose", str(env_plug), "--vfs", str(spec), "-o", str(out))
-    assert result.code == 2 and not out.exists()
-    assert result.stderr == (
-        f"error: {env_plug}: imports `wasi:sockets/udp@0.2.9`, whose types come from `wasi:io/poll@0.2.9`; "
-        "wasivirt serves those to the program itself, so this interface cannot reach the host "
-        "(virtualizing it is not supported yet)\n")
+    result = wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out))
+    assert result.code == 0, result.stderr
+    trapped = next(line for line in result.stdout.splitlines() if line.startswith("trap if called"))
+    assert trapped.endswith("sockets/udp, sockets/udp-create-socket, sockets/tcp, "
+                            "sockets/tcp-create-socket, sockets/ip-name-lookup"), trapped
+    assert "no host filesystem access" in result.stdout
+    run = run_app(out)
+    assert (run.code, run.stdout) == (0, "listing: ['hello.txt']\nhello.txt: hello from the image\n"), run.stderr
+
+
+def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) -> None:
+    spec = tmp_path / "spec.py"
+    spec.write_text(PY_SPEC.format(extra='    data.file("use-network", "")'))
+    out = tmp_path / "app.wasm"
+    assert wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out), "-q").code == 0
+    run = run_app(out)
+    assert run.code != 0
+    assert run.stdout == ("listing: ['hello.txt', 'use-network']\nhello.txt: hello from the image\n"
+                          "opening a socket\n")
+    assert "unreachable" in run.stderr or "trap" in run.stderr.lower(), run.stderr
 
 
 def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:

@@ -157,6 +157,9 @@ def compose(
         typer.echo(f"adapted {child} with the preview1 adapter")
     typer.echo(f"virtualized: {', '.join(_short(n) for n in result.virtualized) or 'nothing'}")
     typer.echo(f"from the host: {', '.join(_short(n) for n in result.host_imports) or 'nothing'}")
+    if result.trapped:
+        typer.echo(f"trap if called (their streams and pollables would bypass the virtual wasi:io; "
+                   f"not virtualized yet): {', '.join(_short(n) for n in result.trapped)}")
     typer.echo(f"{output}: {len(result.data)} bytes, validated; no host filesystem access")
 
 

@@ -48,6 +48,7 @@ class ComposeResult:
     virtualized: list[str]
     host_imports: list[str]
     denied: list[str]
+    trapped: list[str]  # child imports tied to wasi:io (sockets): stubbed, every call traps
 
 
 def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
@@ -84,4 +85,5 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
         raise ValidationError(f"{name}: isolation check failed: the composition imports "
                               f"{', '.join(leaked)} although the spec declares no host mount")
     atomic_write_bytes(output, result.data)
-    return ComposeResult(result.data, adapted, result.virtualized, list(composed.imports), result.denied)
+    return ComposeResult(result.data, adapted, result.virtualized, list(composed.imports), result.denied,
+                         result.trapped)

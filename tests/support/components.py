@@ -164,3 +164,34 @@ def counter_consumer() -> Path:
     """Imports test:counter/counting and prints what its counters say."""
     return build_python_component(
         "counter-consumer", COUNTER_WIT, {"app.py": COUNTER_CONSUMER_APP}, "consumer")
+
+PY_FILES_WIT = """
+package test:py-files;
+world py-files { export wasi:cli/run@0.2.12; }
+"""
+
+# Prints what the virtual filesystem holds; with a file named `use-network` next to the
+# data, it then opens a TCP socket (wasi:sockets, which wasivirt stubs: the call traps).
+PY_FILES_APP = '''
+import os
+import socket
+
+from wit_world import exports
+
+class Run(exports.Run):
+    def run(self) -> None:
+        print("listing:", sorted(os.listdir("/data")))
+        with open("/data/hello.txt") as fh:
+            print("hello.txt:", fh.read().strip())
+        if os.path.exists("/data/use-network"):
+            print("opening a socket", flush=True)
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            print("socket opened")
+'''
+
+
+@pytest.fixture(scope="session")
+def py_files() -> Path:
+    """A componentize-py command (WASI 0.2 component importing wasi:sockets) that lists and
+    reads /data, and with /data/use-network opens a socket."""
+    return build_python_component("py-files", PY_FILES_WIT, {"app.py": PY_FILES_APP}, "py-files")

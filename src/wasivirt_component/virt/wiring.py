@@ -2,7 +2,11 @@
 
 Three instances (four with a stub): the image serves blobs to the virtualizer; the
 virtualizer serves `wasi:filesystem`, `wasi:io`, stdio, terminals and clocks to the child;
-everything else the child imports goes to the host unchanged. The virtualizer's own host
+everything else the child imports goes to the host unchanged, except interfaces whose
+types come from the virtualized ones (`wasi:sockets` hands out `wasi:io` pollables and
+streams, which here are the virtualizer's): those get a trapping stub built on the
+virtualizer's types, so a program that imports but never calls them (any componentize-py
+program) composes and runs, and one that calls them traps. The virtualizer's own host
 imports (`wasivirt-host:*`, the WASI packages renamed) are given the host's `wasi:*`
 instances only where the child can make it call them; the rest are filled by one trapping
 stub, so the composed program imports from the host only what it can really use. In
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..compose.graph import CompositionGraph
+from ..compose.graph import CompositionGraph, InstanceNode
 from ..compose.names import compat_key, split_name
 from ..compose.reader import ComponentInfo, read_component
 from ..compose.stub import import_dependencies, trap_stub
@@ -50,6 +54,7 @@ class Virtualized:
     virtualized: list[str] = field(default_factory=list)   # child imports served by the virtualizer
     host: list[str] = field(default_factory=list)          # child imports left to the host
     denied: list[str] = field(default_factory=list)        # virtualizer host imports stubbed out
+    trapped: list[str] = field(default_factory=list)       # child imports stubbed out (tied to wasi:io)
 
 
 def _interface(name: str) -> str:
@@ -64,14 +69,9 @@ def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
     served = {compat_key(n): n for n in virtualizer.type.exports
               if n.startswith("wasi:") and split_name(n)[0] not in HOST_DIRECT}
     virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
-    host_direct = [n for n in child.type.imports if n not in virtualized]
-    for name in host_direct:
-        tied = sorted(import_dependencies(child.type, [name]) & set(virtualized))
-        if tied:
-            raise CompositionError(
-                f"{child.name}: imports `{name}`, whose types come from {', '.join(f'`{t}`' for t in tied)}; "
-                "wasivirt serves those to the program itself, so this interface cannot reach the host "
-                "(virtualizing it is not supported yet)")
+    others = [n for n in child.type.imports if n not in virtualized]
+    trapped = [n for n in others if import_dependencies(child.type, [n]) & set(virtualized)]
+    host_direct = [n for n in others if n not in trapped]
 
     wanted = {need for n in virtualized for need in HOST_NEEDS.get(split_name(n)[0], ())}
     if host_filesystem:
@@ -101,7 +101,23 @@ def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
     for name in child.type.exports:
         graph.export(graph.export_of(child_node, name), name)
     try:
+        if trapped:
+            _stub_child_imports(graph, child, trapped, virt, virtualized, child_node)
         data = graph.encode()
     except CompositionError as exc:
         raise CompositionError(f"{child.name}: cannot virtualize: {exc}") from None
-    return Virtualized(data, list(virtualized), host_direct, denied)
+    return Virtualized(data, list(virtualized), host_direct, denied, trapped)
+
+
+def _stub_child_imports(graph: CompositionGraph, child: ComponentInfo, trapped: list[str],
+                        virt: InstanceNode, virtualized: dict[str, str], child_node: InstanceNode) -> None:
+    """Fill the child's `trapped` imports from one trapping stub whose own imports (the
+    types it shares with the child) come from the virtualizer or, if not virtualized,
+    from the same host imports the child uses."""
+    stub = trap_stub(child.type, trapped)
+    stub_node = graph.instantiate(graph.add_component(read_component(stub.data, "stub"), "child stub"))
+    for name in stub.imports:
+        source = graph.export_of(virt, virtualized[name]) if name in virtualized else graph.import_(name)
+        graph.connect(stub_node, name, source)
+    for name in trapped:
+        graph.connect(child_node, name, graph.export_of(stub_node, name))
