@@ -314,11 +314,22 @@ def run_component(engine: Engine, component: Component, options: RunOptions | No
         except ExitTrap as exc:
             return exc.code
         except WasmtimeError as exc:
-            reason = re.sub(r"^wasm trap:\s*", "", one_line(exc))
-            raise GuestTrap(f"{what}: trapped: {reason}", str(exc)) from None
+            raise GuestTrap(f"{what}: trapped: {trap_reason(exc)}", str(exc)) from None
     if isinstance(result, Variant) and result.tag == "err":
         return 1
     return 0
+
+
+def trap_reason(exc: WasmtimeError) -> str:
+    """Why the guest trapped, for one line: a call into a trapping stub (an import wasivirt
+    stubs out, named by the stub's name section) is said as such; else wasmtime's reason."""
+    from .compose.stub import STUB_MODULE_NAME
+
+    text = str(exc)
+    frame = re.search(r"^\s*0: .*?" + re.escape(STUB_MODULE_NAME) + r"!(\S+)", text, re.MULTILINE)
+    if frame:
+        return f"it called `{frame[1]}`, which this composition stubs out (every call traps)"
+    return re.sub(r"^wasm trap:\s*", "", one_line(exc))
 
 
 def run_bytes(data: bytes, options: RunOptions | None = None, *, what: str = "component",

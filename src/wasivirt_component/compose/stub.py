@@ -20,6 +20,7 @@ from typing import Any
 from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule
 from ..binary.core_encoder import FuncType as CoreFuncType
 from ..binary.core_encoder import Limits
+from ..binary.encode import name as encode_name, uleb, vec
 from ..errors import CompositionError
 from .abi import lifted_core_signature
 from .encoder import ComponentBuilder, TypeScope
@@ -74,6 +75,16 @@ def import_dependencies(consumer: ComponentType, names: list[str]) -> set[str]:
             needed.add(owner)
             todo.append(owner)
     return needed
+
+
+STUB_MODULE_NAME = "wasivirt-trap-stub"
+
+
+def name_section(module_name: str, functions: list[tuple[int, str]]) -> bytes:
+    """A core `name` custom section payload: the module's name and its functions' names."""
+    def sub(kind: int, content: bytes) -> bytes:
+        return bytes([kind]) + uleb(len(content)) + content
+    return sub(0, encode_name(module_name)) + sub(1, vec(uleb(i) + encode_name(n) for i, n in functions))
 
 
 def trap_stub(consumer: ComponentType, stubbed: list[str]) -> Stub:
@@ -141,7 +152,7 @@ class _StubEncoder:
         funcs += [((name, export), item)
                   for name, iface in self.exports.items() if isinstance(iface, InstanceType)
                   for export, item in iface.exports.items() if isinstance(item, FuncType)]
-        module, memory, realloc = self._core([ft for _, ft in funcs])
+        module, memory, realloc = self._core([("#".join(where), ft) for where, ft in funcs])
         lifted: dict[tuple[str, ...], int] = {}
         for number, (where, ft) in enumerate(funcs):
             core_func = self.builder.add_core_alias_export(module, f"f{number}", "func")
@@ -166,16 +177,23 @@ class _StubEncoder:
                 raise CompositionError(f"cannot stub export `{name}` of kind {type(item).__name__}")
         return self.builder.finish()
 
-    def _core(self, funcs: list[FuncType]) -> tuple[int, int, int]:
-        """The trapping core module, instantiated; returns (instance, memory, realloc)."""
+    def _core(self, funcs: list[tuple[str, FuncType]]) -> tuple[int, int, int]:
+        """The trapping core module, instantiated; returns (instance, memory, realloc).
+
+        Its name section names each function after the import it stands for, so a trap's
+        backtrace says which one was called (`run` turns that into its message)."""
         core = CoreModule()
         core.export("memory", KIND_MEMORY, core.add_memory(Limits(1)))
         realloc_type = CoreFuncType((I32, I32, I32, I32), (I32,))
         core.export("realloc", KIND_FUNC, core.add_func(realloc_type, _UNREACHABLE))
-        for number, ft in enumerate(funcs):
+        names = [(0, "realloc")]
+        for number, (func_name, ft) in enumerate(funcs):
             params, results = lifted_core_signature(ft)
             sig = CoreFuncType(tuple(_CORE[p] for p in params), tuple(_CORE[r] for r in results))
-            core.export(f"f{number}", KIND_FUNC, core.add_func(sig, _UNREACHABLE))
+            index = core.add_func(sig, _UNREACHABLE)
+            core.export(f"f{number}", KIND_FUNC, index)
+            names.append((index, func_name))
+        core.add_custom("name", name_section(STUB_MODULE_NAME, names))
         parts, _ = core.encode_parts()
         module = self.builder.add_core_module(b"".join(bytes(p) for p in parts))
         instance = self.builder.add_core_instantiation(module)
