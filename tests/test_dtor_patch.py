@@ -105,6 +105,7 @@ def test_patched_destructor_detaches_deletes_and_releases():
 def test_without_a_finalizer_the_reference_is_still_released():
     fake = run_dtor(patched_module(patch_resource_destructor(component_with(runtime_module()))),
                     finalizer=False)
+    assert fake.calls[:4] == [("gil",), ("str", "finalizer"), ("getattr", REP, "finalizer"), ("clear",)]
     assert ("call", 0x901) not in fake.calls
     assert fake.calls[-3:] == [("clear",), ("decref", REP), ("release", 7)]
 

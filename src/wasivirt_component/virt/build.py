@@ -6,8 +6,8 @@ interface and `wasivirt-host:*`, and exports the world's `wasi:*` interfaces. Th
 then gets a working resource destructor (`dtor_patch.py`; componentize-py's leaks). A build
 takes 10-20 s and ~400 MB, so the output is cached under the user cache dir, keyed by a
 hash of everything that determines it: runtime sources, generated WIT, componentize-py
-version and build flags. Concurrent builds serialise on a file lock; the cache entry is
-written atomically, so a reader never sees half a component.
+version, build flags and the destructor patch's source. Concurrent builds serialise on a
+file lock; the cache entry is written atomically, so a reader never sees half a component.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .wit_gen import wit_files, write_wit_dir
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 KEY_VERSION = b"wasivirt-virtualizer-build-v2"  # v2: resource destructor patch (dtor_patch.py)
+PATCH_SOURCE = Path(__file__).resolve().parent / "dtor_patch.py"  # part of the key: it shapes the output
 BUILD_TIMEOUT = 900.0
 KEEP_BUILDS = 4  # older cached virtualizers (other versions of the runtime) are removed
 # Variables that would make componentize-py bundle or pick up another Python environment.
@@ -74,6 +75,7 @@ def cache_key(wit: dict[str, str], sources: dict[str, bytes], version: str) -> s
 
     add("componentize-py", version.encode())
     add("flags", "\0".join(global_flags("WIT") + componentize_flags("RUNTIME", "OUT")).encode())
+    add("patch", PATCH_SOURCE.read_bytes())
     for rel in sorted(wit):
         add("wit:" + rel, wit[rel].encode())
     for name in sorted(sources):

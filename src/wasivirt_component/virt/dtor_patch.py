@@ -13,6 +13,7 @@ handle comes back to it, plus the release of the leaked reference:
 
     gil = PyGILState_Ensure()
     rep.finalizer.detach()                     # the handle is gone: never drop it again
+                                                # (a failed lookup or call: error cleared)
     del rep.__componentize_py_handle            # a later return makes a new handle
     PyErr_GetRaisedException() and decref it    # nothing may escape a destructor
     Py_DecRef(rep)                              # the reference leaked at resource.new
@@ -149,6 +150,10 @@ def destructor_body(mod: _Module) -> bytes:
     def decref_if_set(local: int) -> bytes:
         return op.local_get(local) + op.if_() + op.local_get(local) + op.call(f["_Py_DecRef"]) + op.END
 
+    def clear_error_if_null(local: int) -> bytes:  # no C API call may run with an error set
+        return (op.local_get(local) + op.I32_EQZ + op.if_() + op.call(f["PyErr_GetRaisedException"])
+                + op.local_set(res) + decref_if_set(res) + op.END)
+
     code = (
         op.global_get(sp_global) + op.i32_const(_SCRATCH) + op.I32_SUB + op.local_tee(sp)
         + op.global_set(sp_global)
@@ -157,14 +162,14 @@ def destructor_body(mod: _Module) -> bytes:
         # rep.finalizer.detach()
         + text(_FINALIZER) + op.local_set(name)
         + op.local_get(rep) + op.local_get(name) + op.call(f["PyObject_GetAttr"]) + op.local_set(obj)
-        + decref_if_set(name)
+        + clear_error_if_null(obj) + decref_if_set(name)
         + op.local_get(obj) + op.if_()
         + text(_DETACH) + op.local_set(name)
         + op.local_get(obj) + op.local_get(name) + op.call(f["PyObject_GetAttr"]) + op.local_set(meth)
-        + decref_if_set(name)
+        + clear_error_if_null(meth) + decref_if_set(name)
         + op.local_get(meth) + op.if_()
         + op.local_get(meth) + op.call(f["PyObject_CallNoArgs"]) + op.local_set(res)
-        + decref_if_set(res) + decref_if_set(meth)
+        + clear_error_if_null(res) + decref_if_set(res) + decref_if_set(meth)
         + op.END
         + op.local_get(obj) + op.call(f["_Py_DecRef"])
         + op.END
