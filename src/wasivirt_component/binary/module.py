@@ -30,6 +30,8 @@ class ModuleImport:
     name: str
     kind: str
     memory: Limits | None = None
+    type_index: int | None = None               # a function's type
+    global_type: tuple[int, bool] | None = None  # a global's (value type code, mutable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +110,7 @@ def read_core_valtype(r: Reader) -> None:
 def read_import_desc(r: Reader, module: str, name: str) -> ModuleImport:
     kind = r.u8()
     if kind == 0x00:
-        r.u32()
-        return ModuleImport(module, name, "func")
+        return ModuleImport(module, name, "func", type_index=r.u32())
     if kind == 0x01:
         read_reftype(r)
         read_limits(r)
@@ -117,9 +118,9 @@ def read_import_desc(r: Reader, module: str, name: str) -> ModuleImport:
     if kind == 0x02:
         return ModuleImport(module, name, "memory", read_limits(r))
     if kind == 0x03:
+        valtype = r.peek()
         read_core_valtype(r)
-        r.u8()
-        return ModuleImport(module, name, "global")
+        return ModuleImport(module, name, "global", global_type=(valtype, bool(r.u8())))
     if kind == 0x04:
         r.u8()
         r.u32()

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ..binary.core_encoder import I32, op
 from ..binary.encode import section, section_header, uleb, vec
+from ..binary.module import read_import_desc
 from ..binary.reader import Reader
 from ..binary.sections import iter_sections
 from ..errors import BinaryFormatError, ToolchainError
@@ -80,32 +81,18 @@ def _read_types(r: Reader) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
 def _read_imports(r: Reader, mod: _Module) -> None:
     globals_seen = 0
     for _ in range(r.count(3)):
-        module, name, kind = r.name(), r.name(), r.u8()
-        if kind == 0x00:
-            type_index = r.u32()
+        module = r.name()
+        imp = read_import_desc(r, module, r.name())
+        if imp.kind == "func":
             if module == "env":
-                mod.func_imports[name] = (mod.imported_funcs, type_index)
+                mod.func_imports[imp.name] = (mod.imported_funcs, imp.type_index)
             mod.imported_funcs += 1
-        elif kind == 0x01:
-            r.u8()
-            _skip_limits(r)
-        elif kind == 0x02:
-            mod.has_env_memory |= module == "env" and name == "memory"
-            _skip_limits(r)
-        elif kind == 0x03:
-            valtype, mutable = r.u8(), r.u8()
-            if (module, name) == ("env", "__stack_pointer") and valtype == I32 and mutable:
+        elif imp.kind == "memory":
+            mod.has_env_memory |= (module, imp.name) == ("env", "memory")
+        elif imp.kind == "global":
+            if (module, imp.name) == ("env", "__stack_pointer") and imp.global_type == (I32, True):
                 mod.stack_pointer = globals_seen
             globals_seen += 1
-        else:
-            raise r.error(f"unexpected import kind {kind:#x}")
-
-
-def _skip_limits(r: Reader) -> None:
-    flags = r.u8()
-    r.u64()
-    if flags & 0x01:
-        r.u64()
 
 
 def _read_module(view: memoryview, what: str) -> _Module:
