@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..compose.graph import CompositionGraph, InstanceNode
 from ..compose.names import compat_key, split_name
 from ..compose.reader import ComponentInfo, read_component
-from ..compose.stub import import_dependencies, trap_stub
+from ..compose.stub import Stub, import_dependencies, trap_stub
 from ..errors import CompositionError
 
 HOST_PACKAGE = "wasivirt-host:"
@@ -89,8 +89,7 @@ def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
         if name in needed:
             graph.connect(virt, name, graph.import_("wasi:" + name[len(HOST_PACKAGE):]))
     if denied:
-        stub = trap_stub(virtualizer.type, denied)
-        stub_node = graph.instantiate(graph.add_component(read_component(stub.data, "stub"), "host stub"))
+        stub, stub_node = _stub_node(graph, virtualizer, denied, "host stub")
         for name in stub.exports:
             graph.connect(virt, name, graph.export_of(stub_node, name))
         for name in stub.imports:
@@ -109,13 +108,19 @@ def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
     return Virtualized(data, list(virtualized), host_direct, denied, trapped)
 
 
+def _stub_node(graph: CompositionGraph, consumer: ComponentInfo, names: list[str],
+               label: str) -> tuple[Stub, InstanceNode]:
+    """A trapping stub for `consumer`'s imports `names`, instantiated in `graph`."""
+    stub = trap_stub(consumer.type, names)
+    return stub, graph.instantiate(graph.add_component(read_component(stub.data, "stub"), label))
+
+
 def _stub_child_imports(graph: CompositionGraph, child: ComponentInfo, trapped: list[str],
                         virt: InstanceNode, virtualized: dict[str, str], child_node: InstanceNode) -> None:
     """Fill the child's `trapped` imports from one trapping stub whose own imports (the
     types it shares with the child) come from the virtualizer or, if not virtualized,
     from the same host imports the child uses."""
-    stub = trap_stub(child.type, trapped)
-    stub_node = graph.instantiate(graph.add_component(read_component(stub.data, "stub"), "child stub"))
+    stub, stub_node = _stub_node(graph, child, trapped, "child stub")
     for name in stub.imports:
         source = graph.export_of(virt, virtualized[name]) if name in virtualized else graph.import_(name)
         graph.connect(stub_node, name, source)
