@@ -147,12 +147,18 @@ def test_deterministic_component(tmp_path):
     assert first == second and first.startswith(COMPONENT_PREAMBLE)
 
 
-def test_a_64_mib_file(tmp_path):
-    data = os.urandom(1 << 20) * 64
+def one_file_image(tmp_path: Path, data: bytes) -> bytes:
+    """The image of a tree holding only `/big.bin` = `data` (its blob: the root listing's
+    one entry)."""
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "big.bin").write_bytes(data)
     (tmp_path / "spec.py").write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', 'a')\n")
-    image = encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS)
+    return encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS)
+
+
+def test_a_64_mib_file(tmp_path):
+    data = os.urandom(1 << 20) * 64
+    image = one_file_image(tmp_path, data)
     served = Served(build_image_component(image), image)
     (entry,) = served.image.listing(1)
     for offset in (0, 1, 12345678, len(data) - 65536, len(data) - 1, len(data)):
@@ -282,10 +288,7 @@ def consumer_component(image_component: bytes, *, reuse_buffer: bool = False) ->
 
 def test_another_component_reads_64_mib_in_one_call(tmp_path):
     data = os.urandom(1 << 20) * 64
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "big.bin").write_bytes(data)
-    (tmp_path / "spec.py").write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', 'a')\n")
-    image = encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS)
+    image = one_file_image(tmp_path, data)
     (entry,) = decode_image(image).listing(1)
     store = wasmtime.Store(ENGINE)
     instance = wc.Linker(ENGINE).instantiate(store, wc.Component(ENGINE, consumer_component(build_image_component(image))))
@@ -309,13 +312,11 @@ def test_a_sweep_of_chunked_reads_lands_each_chunk(tmp_path):
     """`sweep` (the benchmarks' one-hop ceiling) really reads consecutive chunks."""
     data = bytes(range(256)) * 4096  # 1 MiB; chunk k starts with byte (k * 65536) % 256 == 0
     data = b"".join(bytes([k]) + data[k * 65536 + 1:(k + 1) * 65536] for k in range(16))
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "big.bin").write_bytes(data)
-    (tmp_path / "spec.py").write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', 'a')\n")
-    (entry,) = decode_image(encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS)).listing(1)
-    image = build_image_component(encode_image(load_spec(tmp_path / "spec.py"), timestamp=TS))
+    image = one_file_image(tmp_path, data)
+    (entry,) = decode_image(image).listing(1)
     store = wasmtime.Store(ENGINE)
-    instance = wc.Linker(ENGINE).instantiate(store, wc.Component(ENGINE, consumer_component(image, reuse_buffer=True)))
+    instance = wc.Linker(ENGINE).instantiate(
+        store, wc.Component(ENGINE, consumer_component(build_image_component(image), reuse_buffer=True)))
     sweep = instance.get_func(store, instance.get_export_index(store, "sweep"))
     at = instance.get_func(store, instance.get_export_index(store, "at"))
     for count in (1, 7, 16):
