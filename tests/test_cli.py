@@ -384,7 +384,7 @@ def test_setup_check_subprocess(wasivirt):
     proc = wasivirt("setup", "--check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = [ln.split()[1] for ln in proc.stdout.splitlines()]
-    assert names == ["node", "jco", "preview1", "WASI", "componentize-py", "wasmtime"]
+    assert names == ["node", "jco", "preview1", "WASI", "zig", "wasm-tools", "wasmtime"]
     assert proc.stderr == ""
 
 

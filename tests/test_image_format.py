@@ -232,8 +232,8 @@ def test_images_over_4_gib_are_rejected_before_reading(tmp_path):
     with pytest.raises(SpecError) as info:
         encode_image(vfs, timestamp=TS)
     assert time.perf_counter() - started < 5  # it did not read 4 GiB
-    assert info.value.message == (f"{spec}:3: the VFS image needs 4294967414 bytes (4.00 GiB) but an image "
-                                  "component holds at most 4 GiB (a wasm32 memory)")
+    assert info.value.message == (f"{spec}:3: the VFS image needs 4294967414 bytes (4.00 GiB) but the "
+                                  "virtualizer's memory holds at most 4 GiB (wasm32)")
 
 
 def test_a_64_mib_file_round_trips(tmp_path):

@@ -1,9 +1,9 @@
 """Dropped descriptors and streams are freed inside the composed program.
 
-componentize-py 0.25.1 never frees an exported resource (each `open` kept ~0.7 KB alive
-in the virtualizer until the instance died: 300k opens grew the process by 220 MB);
-`virt/dtor_patch.py` gives its runtime a real destructor. Measured end to end: the peak
-memory of `wasivirt run` must not grow with the number of open/read/close cycles.
+Each `open` allocates a descriptor, a stream and a node reference in the virtualizer; a
+leak of any of them grows the instance's memory with every cycle (the first, Python
+runtime leaked ~0.7 KB per open until its destructor was patched). Measured end to end:
+the peak memory of `wasivirt run` must not grow with the number of open/read/close cycles.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ with vfs.dir("/data") as data:
     data.file("f.txt", "hello world\\n")
 """
 FEW, MANY = 2_000, 60_000
-LEAK_BEFORE_FIX = 0.7e3  # bytes per cycle, measured with componentize-py's no-op destructor
+LEAK_BEFORE_FIX = 0.7e3  # bytes per cycle the first runtime leaked before its destructor worked
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,11 @@ def test_adapters_and_wit_come_from_jco():
         toolchain.adapter_path("threads")
 
 
-def test_componentize_py_is_found():
-    assert Path(toolchain.find_componentize_py()).is_file()
+def test_build_tools_are_found():
+    """zig's clang and wasm-tools come from PyPI packages of the running interpreter."""
+    assert toolchain.zig_cc()[:3] == [sys.executable, "-m", "ziglang"]
+    assert Path(toolchain.wasm_tools()).is_file()
+    assert toolchain.wasm_tools_version() != "unknown" and toolchain.zig_version() != "unknown"
 
 
 def test_node_version_is_supported():
@@ -71,7 +75,7 @@ def test_node_version_is_supported():
 def test_tool_report_all_ok():
     report = toolchain.tool_report()
     assert [s.name for s in report] == ["node", "jco", "preview1 adapters", "WASI WIT",
-                                        "componentize-py", "wasmtime"]
+                                        "zig cc", "wasm-tools", "wasmtime"]
     assert all(s.ok for s in report), [s for s in report if not s.ok]
     jco = report[1]
     assert (jco.version, jco.location) == (toolchain.JCO_VERSION, str(REPO / "node_modules" / toolchain.JCO_PACKAGE))
@@ -233,7 +237,7 @@ def test_setup_subprocess_with_fake_npm(wasivirt, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == f"installing @bytecodealliance/jco@1.35.0 into {tmp_path / 'tools'} ...\n"
     lines = proc.stdout.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["ok"] * 6
+    assert [ln.split()[0] for ln in lines] == ["ok"] * 7
     assert lines[1].split()[1:3] == ["jco", "1.35.0"]
 
 

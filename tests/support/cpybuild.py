@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +20,15 @@ from pathlib import Path
 from support.cbuild import CACHE
 
 from wasivirt_component import toolchain
+
+
+def find_componentize_py() -> str:
+    """componentize-py next to our interpreter (a test dependency), or on PATH."""
+    beside = Path(sys.executable).parent / "componentize-py"
+    found = str(beside) if beside.is_file() else shutil.which("componentize-py")
+    if not found:
+        raise RuntimeError("componentize-py is not installed; `make setup` installs the test extras")
+    return found
 
 
 def wasi_deps() -> dict[str, Path]:
@@ -65,7 +75,7 @@ def build_python_component(name: str, world_wit: str, app: dict[str, str], world
             for fname, text in app.items():
                 (work / fname).write_text(text)
             tmp_out = work / "out.wasm"
-            cmd = [toolchain.find_componentize_py(), "-q", "-d", str(wit), "-w", world,
+            cmd = [find_componentize_py(), "-q", "-d", str(wit), "-w", world,
                    "componentize", *(["--stub-wasi"] if stub_wasi else []), "app",
                    "-p", str(work), "-o", str(tmp_out)]
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)

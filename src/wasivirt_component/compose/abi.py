@@ -78,3 +78,104 @@ def lifted_core_signature(ft: FuncType) -> tuple[list[str], list[str]]:
     if len(results) > MAX_FLAT_RESULTS:
         results = ["i32"]
     return params, results
+
+
+# -- memory layout (CanonicalABI.md `alignment`, `elem_size`, `store`/`load`) --------------
+
+_PRIMITIVE_SIZE = {
+    "bool": 1, "s8": 1, "u8": 1, "s16": 2, "u16": 2, "s32": 4, "u32": 4, "char": 4,
+    "s64": 8, "u64": 8, "f32": 4, "f64": 8, "string": 4, "error-context": 4,
+}
+
+
+def discriminant_size(case_count: int) -> int:
+    """Bytes of a variant's discriminant: u8 up to 256 cases, u16, then u32."""
+    if case_count <= 0:
+        raise TypeError("a variant needs at least one case")
+    return 1 if case_count <= 1 << 8 else 2 if case_count <= 1 << 16 else 4
+
+
+def flags_size(count: int) -> int:
+    """Bytes of a flags value: u8, u16 or u32 (at most 32 flags)."""
+    if count > 32:
+        raise TypeError(f"flags with {count} members (at most 32)")
+    return 1 if count <= 8 else 2 if count <= 16 else 4
+
+
+def _cases(t: Any) -> list[Any]:
+    """The payload types (None for none) of a variant-like type, in case order."""
+    if isinstance(t, Variant):
+        return [c for _, c in t.cases]
+    if isinstance(t, Option):
+        return [None, t.inner]
+    if isinstance(t, Result):
+        return [t.ok, t.err]
+    raise TypeError(f"not a variant: {t!r}")
+
+
+def alignment(t: Any) -> int:
+    """Alignment in bytes of a value of type `t` in linear memory (32-bit memory)."""
+    if isinstance(t, str):
+        return _PRIMITIVE_SIZE[t]
+    if isinstance(t, ListType):
+        return 4 if t.length is None else alignment(t.element)
+    if isinstance(t, Record):
+        return max((alignment(ft) for _, ft in t.fields), default=1)
+    if isinstance(t, Tuple):
+        return max((alignment(it) for it in t.items), default=1)
+    if isinstance(t, (Variant, Option, Result)):
+        return max([discriminant_size(len(_cases(t)))]
+                   + [alignment(c) for c in _cases(t) if c is not None])
+    if isinstance(t, Enum):
+        return discriminant_size(len(t.names))
+    if isinstance(t, Flags):
+        return flags_size(len(t.names))
+    if isinstance(t, (Own, Borrow, Stream, Future, Resource, MapType)):
+        return 4
+    raise TypeError(f"no layout for {t!r}")
+
+
+def align_to(offset: int, align: int) -> int:
+    return (offset + align - 1) // align * align
+
+
+def size(t: Any) -> int:
+    """Size in bytes of a value of type `t` in linear memory (32-bit memory)."""
+    if isinstance(t, str):
+        return 8 if t == "string" else _PRIMITIVE_SIZE[t]
+    if isinstance(t, ListType):
+        return 8 if t.length is None else size(t.element) * t.length
+    if isinstance(t, (Record, Tuple)):
+        members = [ft for _, ft in t.fields] if isinstance(t, Record) else list(t.items)
+        offsets = field_offsets(members)
+        end = offsets[-1] + size(members[-1]) if members else 0
+        return align_to(end, alignment(t))
+    if isinstance(t, (Variant, Option, Result)):
+        end = payload_offset(t) + max((size(c) for c in _cases(t) if c is not None), default=0)
+        return align_to(end, alignment(t))
+    if isinstance(t, Enum):
+        return discriminant_size(len(t.names))
+    if isinstance(t, Flags):
+        return flags_size(len(t.names))
+    if isinstance(t, (Own, Borrow, Stream, Future, Resource)):
+        return 4
+    if isinstance(t, MapType):
+        return 8
+    raise TypeError(f"no layout for {t!r}")
+
+
+def field_offsets(members: list[Any]) -> list[int]:
+    """Byte offsets of a record's (or tuple's) members, in order."""
+    offsets, offset = [], 0
+    for member in members:
+        offset = align_to(offset, alignment(member))
+        offsets.append(offset)
+        offset += size(member)
+    return offsets
+
+
+def payload_offset(t: Any) -> int:
+    """Byte offset of a variant's payload: after the discriminant, at the payloads' alignment."""
+    cases = _cases(t)
+    payload_align = max((alignment(c) for c in cases if c is not None), default=1)
+    return align_to(discriminant_size(len(cases)), payload_align)

@@ -1,10 +1,10 @@
-"""The VFS image: the spec DSL, its tree, the blob format and the image component.
+"""The VFS image: the spec DSL, its tree and the blob format.
 
-Public entry points (the `compose` command chains them):
-`load_spec(path) -> VFS`, `encode_image(vfs, *, timestamp=None) -> bytes`,
-`build_image_component(image) -> bytes`; `decode_image` and `image_from_component`
-read them back for tests and `wasivirt inspect`. They are imported on first use, so a
-spec's `from wasivirt_component import VFS` does not load the encoders.
+Public entry points (the `compose` command chains them): `load_spec(path) -> VFS`,
+`encode_image(vfs, *, timestamp=None) -> bytes` (the virtualizer build splices the bytes
+into its memory, `virt/splice.py`); `decode_image` reads them back for tests. They are
+imported on first use, so a spec's `from wasivirt_component import VFS` does not load the
+encoders.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from importlib import import_module
 _EXPORTS = {
     "VFS": "spec", "DirBuilder": "spec", "load_spec": "loader",
     "encode_image": "format", "decode_image": "format",
-    "build_image_component": "component", "image_from_component": "component",
 }
 __all__ = list(_EXPORTS)
 

@@ -1,14 +1,14 @@
 """The VFS image: the tree encoded as numbered blobs (docs/image-format.md), and back.
 
-`encode_image` returns the image exactly as it sits in the image component's memory,
-starting at address 0:
+`encode_image` returns the image exactly as it sits in the virtualizer's memory, from
+its own start address (blob addresses are relative to it):
 
     [0, 40)            header (blob 0)
     [40, 40 + 8n)      blob table: n × (u32 address, u32 length), entry i for blob i
     [40 + 8n, ...)     the other blobs, in blob order (identical host files stored once)
 
-so the component only wraps these bytes in a data segment, and `decode_image` (tests,
-`wasivirt inspect`) reads them without the component.
+so `virt/splice.py` only adds these bytes as a data segment, and `decode_image` (tests)
+reads them without the component.
 """
 
 from __future__ import annotations
@@ -47,9 +47,8 @@ KIND_NAMES = {KIND_DIRECTORY: "directory", KIND_FILE: "file", KIND_SYMLINK: "sym
 
 HEADER_BLOB = 0
 ROOT_BLOB = 1
-# The component needs 8 more bytes (a return area) after the image, 8-aligned, and a
-# wasm32 memory holds 4 GiB.
-MAX_IMAGE_BYTES = (1 << 32) - 16
+# A wasm32 memory holds 4 GiB, and the virtualizer's own code, stack and heap share it.
+MAX_IMAGE_BYTES = (1 << 32) - (1 << 20)
 
 
 class ImageFormatError(BinaryFormatError):
@@ -204,8 +203,8 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
     if address > MAX_IMAGE_BYTES:
         origin = getattr(vfs, "origin", None) or vfs.root.origin
         raise SpecError(located(origin, f"the VFS image needs {address} bytes "
-                                        f"({address / (1 << 30):.2f} GiB) but an image component "
-                                        "holds at most 4 GiB (a wasm32 memory)"))
+                                        f"({address / (1 << 30):.2f} GiB) but the virtualizer's "
+                                        "memory holds at most 4 GiB (wasm32)"))
     table = bytearray(TABLE_ENTRY.size * count)
     for number in range(count):
         TABLE_ENTRY.pack_into(table, TABLE_ENTRY.size * number, addresses[number], sizes[number])

@@ -1,7 +1,7 @@
-"""The virtualizing component: its runtime (`runtime/`, Python that runs inside the
-component) and the host-side build that compiles it once and caches it.
-
-The host package never imports `runtime/`; it only copies those files into the build.
+"""The virtualizing component: its C runtime (`c/`, runs inside the component), the glue
+generator (`glue/`), the build that compiles it once and caches it (`build.py`), the
+per-spec image splice (`splice.py`) and how it is wired between child and host
+(`wiring.py`).
 """
 
 from __future__ import annotations

@@ -1,99 +1,111 @@
-"""Building the virtualizer component once, with componentize-py, and caching it.
+"""Building the virtualizer component from its C sources, once, and caching it.
 
-The runtime (`virt/runtime/*.py`) is compiled against a generated WIT directory
-(`wit_gen.py`) with `componentize --stub-wasi`, so the result imports only the image
-interface and `wasivirt-host:*`, and exports the world's `wasi:*` interfaces. The output
-then gets a working resource destructor (`dtor_patch.py`; componentize-py's leaks). A build
-takes 10-20 s and ~400 MB, so the output is cached under the user cache dir, keyed by a
-hash of everything that determines it: runtime sources, generated WIT, componentize-py
-version, build flags and the destructor patch's source. Concurrent builds serialise on a
-file lock; the cache entry is written atomically, so a reader never sees half a component.
+Steps (about a second): write the WIT directory (`wit_gen.py`, from jco's WASI WIT),
+resolve it with `wasm-tools component wit --json`, generate the canonical-ABI glue from it
+(`glue/`), compile and link `c/*.c` plus the glue with zig's clang for
+`wasm32-freestanding` (no libc, no WASI imports of its own), then wrap the core module with
+wit-component (`wasm-tools component embed` + `component new`). The result imports only the
+`wasivirt-host:*` functions the C code calls and exports the world's `wasi:*` interfaces.
+
+It is cached under `<cache>/virtualizer/`, keyed by a hash of everything that shapes it:
+the C sources, the generated glue, the WIT, the tool versions and the flags. Builds take a
+file lock and write atomically, so concurrent processes never see half a component. The
+per-spec image is added afterwards (`splice.py`), without a compiler.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import subprocess
+import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .. import toolchain
-from ..errors import BinaryFormatError, ToolchainError
+from ..errors import ToolchainError
 from ..fsutil import atomic_path
-from .dtor_patch import patch_resource_destructor
-from .names import APP_MODULE, WORLD, interface_name_flags
+from ..paths import cache_dir
+from .glue import generate, load_world
+from .names import WORLD, WORLD_PACKAGE
 from .wit_gen import wit_files, write_wit_dir
 
-RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
-KEY_VERSION = b"wasivirt-virtualizer-build-v2"  # v2: resource destructor patch (dtor_patch.py)
-PATCH_SOURCE = Path(__file__).resolve().parent / "dtor_patch.py"  # part of the key: it shapes the output
-BUILD_TIMEOUT = 900.0
-KEEP_BUILDS = 4  # older cached virtualizers (other versions of the runtime) are removed
-# Variables that would make componentize-py bundle or pick up another Python environment.
-_ENV_DROP = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+C_DIR = Path(__file__).resolve().parent / "c"
+KEY_VERSION = b"wasivirt-virtualizer-c-v1"
+BUILD_TIMEOUT = 300.0
+KEEP_BUILDS = 4  # older cached virtualizers (other versions of the sources) are removed
+STACK_SIZE = 64 * 1024
+CFLAGS = ["-target", "wasm32-freestanding", "-O2", "-mbulk-memory", "-std=c11", "-Wall",
+          "-Wextra", "-Wno-unused-parameter", "-Werror"]
+LDFLAGS = ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=__heap_base",
+           f"-Wl,-z,stack-size={STACK_SIZE}", "-s"]
+
+# What a caller may show while a build runs (the CLI passes a spinner); None = silent.
+Progress = Callable[[str], contextlib.AbstractContextManager[None]] | None
 
 
-def runtime_sources() -> dict[str, bytes]:
-    """The runtime's Python files (name -> bytes), exactly what goes into the component."""
-    files = {path.name: path.read_bytes() for path in sorted(RUNTIME_DIR.glob("*.py"))}
-    if APP_MODULE + ".py" not in files:
-        raise ToolchainError(f"the virtualizer runtime is incomplete: {RUNTIME_DIR}/{APP_MODULE}.py "
-                             "is missing (reinstall wasivirt)")
+def c_sources() -> dict[str, bytes]:
+    """The runtime's C files (name -> bytes), exactly what goes into the build."""
+    files = {p.name: p.read_bytes() for p in sorted(C_DIR.iterdir()) if p.suffix in (".c", ".h")}
+    if "wv.h" not in files:
+        raise ToolchainError(f"the virtualizer sources are incomplete: {C_DIR}/wv.h is missing "
+                             "(reinstall wasivirt)")
     return files
 
 
-def componentize_version() -> str:
-    """componentize-py's version: from the installed distribution, else its --version."""
-    version = toolchain.python_package_version("componentize-py")
-    if version:
-        return version
-    proc = subprocess.run([toolchain.find_componentize_py(), "--version"], capture_output=True,
-                          text=True, timeout=60)
-    return proc.stdout.strip() or "unknown"
+def resolve_wit(wit: dict[str, str]) -> dict:
+    """The resolved WIT (wasm-tools' JSON) of the generated WIT directory."""
+    with tempfile.TemporaryDirectory(prefix="wasivirt-wit-") as tmp:
+        write_wit_dir(Path(tmp), wit)
+        proc = toolchain.run_tool([toolchain.wasm_tools(), "component", "wit", "--json", tmp],
+                                  what="resolving the virtualizer's WIT")
+    try:
+        return json.loads(proc.stdout)
+    except ValueError as exc:
+        raise ToolchainError(f"resolving the virtualizer's WIT: wasm-tools printed no JSON ({exc})") from None
 
 
-def global_flags(wit_dir: str) -> list[str]:
-    """componentize-py options before the subcommand."""
-    return ["-d", wit_dir, "-w", WORLD, *interface_name_flags()]
+def generated_glue(wit: dict[str, str], world: str = WORLD, package: str | None = WORLD_PACKAGE) -> tuple[str, str]:
+    """(glue.h, glue.c) for `world` of the WIT directory `wit` (default: the virtualizer)."""
+    glue = generate(load_world(resolve_wit(wit), world, package))
+    return glue.header, glue.source
 
 
-def componentize_flags(python_path: str, output: str) -> list[str]:
-    """The `componentize` subcommand and its options."""
-    return ["componentize", "--stub-wasi", "-p", python_path, APP_MODULE, "-o", output]
+GENERATOR_SOURCES = [Path(__file__).resolve().parent / "glue" / n for n in ("cgen.py", "model.py")] + [
+    Path(__file__).resolve().parent.parent / "compose" / "abi.py"]
 
 
-def cache_key(wit: dict[str, str], sources: dict[str, bytes], version: str) -> str:
-    """Hex digest identifying a build: same key, same component."""
+def cache_key(wit: dict[str, str], sources: dict[str, bytes]) -> str:
+    """Hex digest identifying a build: same key, same component. The glue generator's own
+    sources stand in for its output, so a cache hit needs no WIT resolution."""
     h = hashlib.sha256(KEY_VERSION)
 
     def add(label: str, data: bytes) -> None:
         h.update(f"\0{label}\0{len(data)}\0".encode())
         h.update(data)
 
-    add("componentize-py", version.encode())
-    add("flags", "\0".join(global_flags("WIT") + componentize_flags("RUNTIME", "OUT")).encode())
-    add("patch", PATCH_SOURCE.read_bytes())
+    add("zig", toolchain.zig_version().encode())
+    add("wasm-tools", toolchain.wasm_tools_version().encode())
+    add("flags", "\0".join(CFLAGS + LDFLAGS).encode())
     for rel in sorted(wit):
         add("wit:" + rel, wit[rel].encode())
     for name in sorted(sources):
         add("src:" + name, sources[name])
+    for path in GENERATOR_SOURCES:
+        add("generator:" + path.name, path.read_bytes())
     return h.hexdigest()
 
 
 def virtualizer_cache_dir() -> Path:
     """Where built virtualizers live: `<wasivirt cache>/virtualizer`."""
-    from ..run import cache_dir  # run.py owns the cache root (WASIVIRT_CACHE_DIR, XDG...)
     return cache_dir() / "virtualizer"
 
 
-def virtualizer_path(*, quiet: bool = False) -> Path:
+def virtualizer_path(*, progress: Progress = None) -> Path:
     """Path of the built virtualizer component, building it first if the cache lacks it."""
     wit = wit_files()
-    sources = runtime_sources()
-    key = cache_key(wit, sources, componentize_version())
+    sources = c_sources()
+    key = cache_key(wit, sources)
     root = virtualizer_cache_dir()
     target = root / f"virtualizer-{key[:32]}.wasm"
     if target.is_file():
@@ -105,67 +117,55 @@ def virtualizer_path(*, quiet: bool = False) -> Path:
                              "set WASIVIRT_CACHE_DIR to a writable directory") from None
     with _locked(root / ".build.lock"):
         if not target.is_file():  # another process may have built it while we waited
-            with _progress(quiet):
-                _build(target, wit, sources, log=root / "last-build.log")
+            with progress("Building the virtualizer (once, ~2 s)...") if progress else contextlib.nullcontext():
+                _build(target, wit, sources)
             _prune(root, keep=KEEP_BUILDS)
     return target
 
 
-def virtualizer_component(*, quiet: bool = False) -> bytes:
+def virtualizer_component(*, progress: Progress = None) -> bytes:
     """The virtualizer component's bytes (built on first use, then from the cache)."""
-    return virtualizer_path(quiet=quiet).read_bytes()
+    return virtualizer_path(progress=progress).read_bytes()
 
 
-def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes], *, log: Path) -> None:
-    """Run componentize-py into `target` atomically; failures become ToolchainError."""
-    exe = toolchain.find_componentize_py()
+def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes]) -> None:
+    compile_component(wit, WORLD, WORLD_PACKAGE, sources, target)
+
+
+def compile_component(wit: dict[str, str], world: str, package: str | None, sources: dict[str, bytes],
+                      target: Path) -> None:
+    """Generate the glue for `world`, compile `sources` (+ glue.c) freestanding, wrap the
+    core module with wit-component; `target` is written atomically. Failures are one-line
+    ToolchainErrors naming the step."""
+    glue = generated_glue(wit, world, package)
     with tempfile.TemporaryDirectory(prefix="wasivirt-virt-") as tmp:
         work = Path(tmp)
-        wit_dir = work / "wit"
-        wit_dir.mkdir()
-        write_wit_dir(wit_dir, wit)
-        src_dir = work / "runtime"
-        src_dir.mkdir()
+        wit_dir = write_wit_dir(work / "wit", wit)
+        src = work / "src"
+        src.mkdir()
         for name, data in sources.items():
-            (src_dir / name).write_bytes(data)
-        env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
+            (src / name).write_bytes(data)
+        (src / "glue.h").write_text(glue[0], encoding="utf-8")
+        (src / "glue.c").write_text(glue[1], encoding="utf-8")
+        core = work / "core.wasm"
+        c_files = sorted(str(src / n) for n in [*sources, "glue.c"] if n.endswith(".c"))
+        toolchain.run_tool([*toolchain.zig_cc(), *CFLAGS, *LDFLAGS, *c_files, "-o", str(core)],
+                           what="compiling the virtualizer", timeout=BUILD_TIMEOUT, cwd=work)
+        embedded = work / "embedded.wasm"
+        tools = toolchain.wasm_tools()
+        toolchain.run_tool([tools, "component", "embed", str(wit_dir), "--world", world, str(core),
+                            "-o", str(embedded)], what="embedding the virtualizer's WIT")
         with atomic_path(target) as out:
-            cmd = [exe, *global_flags(str(wit_dir)), *componentize_flags(str(src_dir), str(out))]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work,
-                                      timeout=BUILD_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                raise ToolchainError(f"componentize-py took over {BUILD_TIMEOUT:.0f} s building the "
-                                     "virtualizer; giving up") from None
-            if proc.returncode != 0 or out.stat().st_size == 0:
-                with contextlib.suppress(OSError):
-                    log.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}", encoding="utf-8")
-                raise ToolchainError(f"componentize-py failed to build the virtualizer: "
-                                     f"{failure_summary(proc.stderr, proc.returncode)} (full log: {log})")
-            try:
-                out.write_bytes(patch_resource_destructor(out.read_bytes()))
-            except BinaryFormatError as exc:
-                raise ToolchainError(f"componentize-py wrote an unreadable virtualizer ({exc}); "
-                                     "reinstall wasivirt to get the componentize-py it supports") from None
+            toolchain.run_tool([tools, "component", "new", str(embedded), "-o", str(out)],
+                               what="wrapping the virtualizer into a component")
 
 
 def _prune(root: Path, keep: int) -> None:
-    """Remove all but the `keep` most recently built virtualizers (18 MB each)."""
+    """Remove all but the `keep` most recently built virtualizers."""
     built = sorted(root.glob("virtualizer-*.wasm"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in built[keep:]:
         with contextlib.suppress(OSError):
             old.unlink()
-
-
-def failure_summary(stderr: str, returncode: int) -> str:
-    """The informative line of a componentize-py failure (its Python error, not the backtrace)."""
-    text = stderr.split("Stack backtrace:", 1)[0]
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if "Caused by:" in lines:
-        after = lines[lines.index("Caused by:") + 1:]
-        if after:
-            return after[0]
-    return lines[-1] if lines else f"exit code {returncode}"
 
 
 @contextlib.contextmanager
@@ -182,18 +182,3 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[None]:
-    """A spinner on stderr while componentize-py runs; silent when quiet or not a TTY."""
-    if quiet:
-        yield
-        return
-    from rich.console import Console
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield
-        return
-    with console.status("Building the virtualizer runtime with componentize-py (once, ~15 s)..."):
-        yield

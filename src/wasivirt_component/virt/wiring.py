@@ -1,7 +1,7 @@
 """Plugging the virtualizer between a child and the host.
 
-Three instances (four with a stub): the image serves blobs to the virtualizer; the
-virtualizer serves `wasi:filesystem`, `wasi:io`, stdio, terminals and clocks to the child;
+Two instances (more with stubs): the virtualizer, its image in its own memory, serves
+`wasi:filesystem`, `wasi:io`, stdio, terminals and clocks to the child;
 everything else the child imports goes to the host unchanged, except interfaces whose
 types come from the virtualized ones (`wasi:sockets` hands out `wasi:io` pollables and
 streams, which here are the virtualizer's): those get a trapping stub built on the
@@ -10,7 +10,8 @@ program) composes and runs, and one that calls them traps. The virtualizer's own
 imports (`wasivirt-host:*`, the WASI packages renamed) are given the host's `wasi:*`
 instances only where the child can make it call them; the rest are filled by one trapping
 stub, so the composed program imports from the host only what it can really use. In
-particular it imports no `wasi:filesystem` unless a host mount is declared.
+particular it imports no `wasi:filesystem` unless a host mount is declared (mounts also
+need the host's stderr: a missing preopen is reported there once).
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from ..compose.names import compat_key, split_name
 from ..compose.reader import ComponentInfo, read_component
 from ..compose.stub import Stub, import_dependencies, trap_stub
 from ..errors import CompositionError
-
-HOST_PACKAGE = "wasivirt-host:"
-IMAGE_INTERFACE = "wasivirt:vfs/image@0.1.0"
+from .names import HOST_PACKAGE
 
 # For each child interface the virtualizer serves: the host interfaces (package-less)
 # the virtualizer calls when the child uses it. Type dependencies (e.g. streams -> error)
@@ -39,7 +38,7 @@ HOST_NEEDS: dict[str, tuple[str, ...]] = {
     "wasi:clocks/monotonic-clock": ("clocks/monotonic-clock", "io/poll"),
 }
 # Served from the image alone; host filesystem access only for declared host mounts.
-HOST_FILESYSTEM = ("filesystem/types", "filesystem/preopens")
+HOST_FILESYSTEM = ("filesystem/types", "filesystem/preopens", "cli/stderr", "io/streams", "io/poll")
 # Served by the host even though the virtualizer exports them: the wall clock has no
 # resources (its `datetime` is a plain record, so `filesystem/types` still matches), and
 # forwarding each clock read through the virtualizer's Python costs ~2 µs.
@@ -63,9 +62,10 @@ def _interface(name: str) -> str:
     return base.split(":", 1)[1]
 
 
-def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
-               *, host_filesystem: bool = False) -> Virtualized:
-    """Compose image + virtualizer + child; `host_filesystem` when host mounts exist."""
+def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
+               host_filesystem: bool = False) -> Virtualized:
+    """Compose virtualizer (its image spliced in) + child; `host_filesystem` when host
+    mounts exist."""
     served = {compat_key(n): n for n in virtualizer.type.exports
               if n.startswith("wasi:") and split_name(n)[0] not in HOST_DIRECT}
     virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
@@ -82,9 +82,7 @@ def virtualize(child: ComponentInfo, image: bytes, virtualizer: ComponentInfo,
     denied = [n for n in host_imports if n not in needed]
 
     graph = CompositionGraph()
-    image_node = graph.instantiate(graph.add_component(read_component(image, "image"), "image"))
     virt = graph.instantiate(graph.add_component(virtualizer, "virtualizer"))
-    graph.connect(virt, IMAGE_INTERFACE, graph.export_of(image_node, IMAGE_INTERFACE))
     for name in host_imports:
         if name in needed:
             graph.connect(virt, name, graph.import_("wasi:" + name[len(HOST_PACKAGE):]))

@@ -1,0 +1,109 @@
+"""The image in the virtualizer's memory (`virt/splice.py`): the component stays valid,
+keeps everything but its main module byte for byte, and serves every byte of the image."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from wasivirt_component import toolchain
+from wasivirt_component.binary.sections import iter_sections
+from wasivirt_component.errors import BinaryFormatError
+from wasivirt_component.virt import virtualizer_component
+from wasivirt_component.virt.splice import PAGE, SPLICE_RECORD, layout, splice_image
+
+from support.virtcore import OPEN_DIRECTORY, READ, SYMLINK_FOLLOW, TYPE_DIRECTORY, Vfs
+from virt_support import SAMPLE, make_image
+
+
+def sections(data: bytes) -> list[tuple[int, bytes]]:
+    view = memoryview(data)
+    return [(s.id, bytes(view[s.start:s.end])) for s in iter_sections(view, 8, None, "test")]
+
+
+def read_tree(root, path: str = "") -> dict:
+    """Every file's bytes and every link's target, read back through the component."""
+    out: dict = {}
+    d = root if not path else root.open_at(0, path, OPEN_DIRECTORY, READ)
+    stream = d.read_directory()
+    while (entry := stream.next()) is not None:
+        name, dtype = entry
+        full = f"{path}/{name}" if path else name
+        if dtype == TYPE_DIRECTORY:
+            out[name] = read_tree(root, full)
+        elif dtype == 5:
+            out[name] = ("link", root.readlink_at(full))
+        else:
+            f = root.open_at(0, full, 0, READ)
+            data, pos = b"", 0
+            while True:
+                chunk, eof = f.read(1 << 20, pos)
+                if eof:
+                    break
+                data += chunk
+                pos += len(chunk)
+            out[name] = data
+    return out
+
+
+def test_only_the_main_module_changes_and_the_result_validates(tmp_path):
+    bare = virtualizer_component()
+    spliced = splice_image(bare, make_image(SAMPLE))
+    before, after = sections(bare), sections(spliced)
+    assert [i for i, _ in before] == [i for i, _ in after]
+    changed = [k for k, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert len(changed) == 1 and before[changed[0]][0] == 1  # one core module section
+    path = tmp_path / "spliced.wasm"
+    path.write_bytes(spliced)
+    subprocess.run([toolchain.wasm_tools(), "validate", str(path)], check=True, capture_output=True)
+
+
+def test_every_byte_of_the_image_is_served():
+    (root, _), = Vfs(make_image(SAMPLE)).preopens()
+    got = read_tree(root)
+    assert got["big.bin"] == SAMPLE["big.bin"] and got["f.txt"] == SAMPLE["f.txt"]
+    assert got["d"] == {"g.txt": b"g\n", "sub": {}, "deep": {"x": b"x"}}
+    assert got["lf"] == ("link", "f.txt") and got["empty"] == b""
+
+
+def test_a_64_mib_file():
+    content = bytes(range(256)) * (1 << 18)  # 64 MiB
+    (root, _), = Vfs(make_image({"big": content, "small": b"s"})).preopens()
+    f = root.open_at(SYMLINK_FOLLOW, "big", 0, READ)
+    assert f.read(16, (64 << 20) - 16) == (content[-16:], False)
+    assert f.read(1 << 20, 1000)[0] == content[1000:1000 + (1 << 20)]
+    assert root.stat_at(0, "big")[2] == 64 << 20
+
+
+def test_empty_vfs():
+    (root, _), = Vfs(make_image({})).preopens()
+    assert root.read_directory().next() is None
+    root.create_directory_at("made")  # writable: the instance's memory only
+    assert root.stat_at(0, "made")[0] == TYPE_DIRECTORY
+
+
+def test_splicing_is_deterministic():
+    bare = virtualizer_component()
+    image = make_image(SAMPLE)
+    assert splice_image(bare, image) == splice_image(bare, bytes(image))
+
+
+def test_layout_keeps_the_heap_after_the_image():
+    where = layout(70_000, 1_000_001)
+    assert where.record == 70_000 and where.image >= where.record + SPLICE_RECORD.size
+    assert where.image % 16 == 0 and where.heap >= where.image + 1_000_001
+    assert where.pages * PAGE >= where.heap + PAGE
+
+
+def test_images_over_4_gib_are_rejected():
+    with pytest.raises(BinaryFormatError, match="does not fit in a 4 GiB wasm32 memory"):
+        layout(70_000, (4 << 30) - 1000)
+
+
+def test_a_component_without_our_module_is_refused():
+    from wasivirt_component.binary.encode import COMPONENT_PREAMBLE
+    from wasivirt_component.errors import ToolchainError
+
+    with pytest.raises(ToolchainError, match="no module exporting memory and __heap_base"):
+        splice_image(COMPONENT_PREAMBLE, make_image({}))
