@@ -313,6 +313,7 @@ class _Emitter:
         self.groups = groups
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource_index, self._named_index)
+        self.scope.name_resources({group.name: group.type for group in groups.values()})
         self.group_index: dict[str, tuple[str, int]] = {}
         self.node_index: dict[int, int] = {}
         self.package_index: dict[int, int] = {}
@@ -387,7 +388,7 @@ class _Emitter:
         sort = extern_kind(item)
         index = self.builder.add_import(group.name, desc, sort)
         if isinstance(item, TypeItem):
-            self.scope.remember(item.type, index)
+            self.scope.remember(item.type, index, group.name)
         self.group_index[group.key] = (sort, index)
         self._emitting.discard(id(group))
         return sort, index
