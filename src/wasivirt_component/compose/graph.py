@@ -21,7 +21,7 @@ from .reader import ComponentInfo
 from .subst import Substitution
 from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
-    ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind,
+    ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind, type_name,
 )
 
 
@@ -273,7 +273,9 @@ class CompositionGraph:
             mine = merged.exports.get(name)
             if (isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, Defined)
                     and isinstance(mine, TypeItem) and isinstance(mine.type, Defined)
-                    and equal(mine.type, item.type, node.bindings)):
+                    and equal(mine.type, item.type, node.bindings)
+                    # an alias (`type pt = point`) is the same type: keep the one under its own name
+                    and (id(item.type) not in replace or name == type_name(item.type))):
                 replace[id(item.type)] = mine.type
         rewrite = Substitution(node.bindings, replace)
         self._register_named_types(node, rewrite)
