@@ -1,8 +1,9 @@
 """The steps behind the composing commands, in order, each a call into a feature package.
 
 `compose_files` (`wasivirt compose CHILD --vfs SPEC`): adapt the child if it is a core
-module → evaluate the spec into an image component → get the (cached) virtualizer →
-compose image + virtualizer + child → validate with wasmtime → check isolation → write.
+module → refuse a child the wiring cannot virtualize (an HTTP handler) → evaluate the
+spec into an image component → get the (cached) virtualizer → compose image +
+virtualizer + child → validate with wasmtime → check isolation → write.
 
 `plug_files` (`wasivirt plug`): read socket and plugs → compose → validate → write.
 """
@@ -62,11 +63,12 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     """
     from .image import build_image_component, encode_image, load_spec
     from .virt.build import virtualizer_component
-    from .virt.wiring import virtualize
+    from .virt.wiring import check_child, virtualize
 
     raw = read_input(child, "wasm")
     adapted = detect_kind(raw, str(child)) is WasmKind.MODULE
     child_info = read_component(adapt_module(raw, what=str(child)) if adapted else raw, str(child))
+    check_child(child_info)  # before the spec runs and the virtualizer is built
     vfs = load_spec(spec)
     image = build_image_component(encode_image(vfs))
     virtualizer = read_component(virtualizer_component(quiet=quiet), "virtualizer")
