@@ -229,6 +229,21 @@ def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, probe: Path,
     assert list(out.parent.iterdir()) == []
 
 
+def test_an_http_child_is_refused_up_front(tmp_path: Path, http_child: Path) -> None:
+    """Before the spec runs (this one would fail) and before the virtualizer is built."""
+    spec = tmp_path / "spec.py"
+    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\n1 / 0\n")
+    out = tmp_path / "out" / "app.wasm"
+    out.parent.mkdir()
+    result = wasivirt("compose", str(http_child), "--vfs", str(spec), "-o", str(out))
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: {http_child}: HTTP children are not supported by compose yet (it exports "
+        "wasi:http/incoming-handler@0.2.12); serve it without a virtual filesystem, or compose it "
+        "with `wasivirt plug`\n")
+    assert list(out.parent.iterdir()) == []
+
+
 PY_SPEC = """
 from wasivirt_component import VFS
 vfs = VFS()

@@ -16,36 +16,42 @@ from wasivirt_component.compose.reader import read_component
 from wasivirt_component.compose.render import render_type
 from wasivirt_component.errors import CompositionError
 
-# A component that imports `api` (with record `point` and function NAME) and exports
-# `call-NAME`, implemented by core code calling the import (wasmtime cannot run a bare
-# re-export of an imported function).
-def _api_user(version: str, func: str, params: str, core_params: str, out: str) -> str:
+POINT = """(type $p (record (field "x" u32) (field "y" u32)))
+    (export "point" (type (eq $p)))"""
+
+
+# A component that imports `api` (with record `point`, or the `types` given, and function
+# NAME) and exports `call-NAME`, implemented by core code calling the import (wasmtime
+# cannot run a bare re-export of an imported function). `{t}` in `params` is the type
+# `uses` names: (its export name, its index in `types`).
+def _api_user(version: str, func: str, params: str, core_params: str, out: str, types: str = POINT,
+              uses: tuple[str, int] = ("point", 1)) -> str:
+    inner, outer = params.format(t=uses[1]), params.format(t="$point")
     return f"""
 (component
   (type $api (instance
-    (type $p (record (field "x" u32) (field "y" u32)))
-    (export "point" (type (eq $p)))
-    (type $ft (func {params} (result u32)))
+    {types}
+    (type $ft (func {inner} (result u32)))
     (export "{func}" (func (type $ft)))))
   (import "t:x/api@{version}" (instance $api (type $api)))
   (alias export $api "{func}" (func $f))
-  (alias export $api "point" (type $point))
+  (alias export $api "{uses[0]}" (type $point))
   (core func $f_low (canon lower (func $f)))
   (core module $m
     (import "" "f" (func $f (param {core_params}) (result i32)))
     (func (export "call") (param {core_params}) (result i32)
       {" ".join(f"local.get {i}" for i in range(len(core_params.split())))} call $f))
   (core instance $i (instantiate $m (with "" (instance (export "f" (func $f_low))))))
-  (type $ft_outer (func {params} (result u32)))
+  (type $ft_outer (func {outer} (result u32)))
   (func $call (type $ft_outer) (canon lift (core func $i "call")))
-  (instance $out (export "point" (type $point)) (export "call-{func}" (func $call)))
+  (instance $out (export "{uses[0]}" (type $point)) (export "call-{func}" (func $call)))
   (export "t:x/{out}@0.1.0" (instance $out))
 )
 """
 
 
-USES_F = _api_user("0.1.0", "f", '(param "p" 1)', "i32 i32", "out-f")
-USES_G = _api_user("0.1.2", "g", '(param "p" 1) (param "k" u32)', "i32 i32 i32", "out-g")
+USES_F = _api_user("0.1.0", "f", '(param "p" {t})', "i32 i32", "out-f")
+USES_G = _api_user("0.1.2", "g", '(param "p" {t}) (param "k" u32)', "i32 i32 i32", "out-g")
 
 
 def _forwarder(imports: str, exports: str) -> str:
@@ -141,6 +147,31 @@ def test_compatible_imports_merge_into_one_widened_import(load) -> None:
     assert list(api.exports) == ["point", "g", "f"]
     assert render_type(api.exports["f"]) == "func(p: point) -> u32"
     assert render_type(api.exports["g"]) == "func(p: point, k: u32) -> u32"
+
+
+# 0.1.0 says `type pt = point` (one record, two names); 0.1.2 has two equal records.
+USES_F_ALIAS = _api_user("0.1.0", "f", '(param "p" {t})', "i32 i32", "out-f",
+                         POINT + '\n    (export "pt" (type (eq 1)))')
+USES_G_TWO_RECORDS = _api_user("0.1.2", "g", '(param "p" {t})', "i32 i32", "out-g",
+                               POINT + '\n    (type (record (field "x" u32) (field "y" u32)))'
+                                       '\n    (export "pt" (type (eq 2)))', uses=("pt", 3))
+
+
+def test_widening_keeps_an_aliased_record_under_its_own_name(load) -> None:
+    """`f` (from 0.1.0, where `pt` aliases `point`) takes a point, not a pt, once merged
+    into 0.1.2, where they are two records."""
+    graph = CompositionGraph()
+    a = graph.instantiate(graph.add_component(load(USES_F_ALIAS, "uses-f-alias"), "a"))
+    b = graph.instantiate(graph.add_component(load(USES_G_TWO_RECORDS, "uses-g-records"), "b"))
+    _export_all(graph, a)
+    _export_all(graph, b)
+    data = graph.encode()
+    validate_component(data, "widened-alias")
+    api = read_component(data, "widened-alias").type.imports["t:x/api@0.1.2"]
+    assert list(api.exports) == ["point", "pt", "g", "f"]
+    assert api.exports["point"].type is not api.exports["pt"].type
+    assert render_type(api.exports["g"]) == "func(p: pt) -> u32"
+    assert render_type(api.exports["f"]) == "func(p: point) -> u32"
 
 
 def test_a_cycle_is_an_error_naming_the_nodes(load) -> None:

@@ -1,9 +1,9 @@
 """The steps behind the composing commands, in order, each a call into a feature package.
 
 `compose_files` (`wasivirt compose CHILD --vfs SPEC`): adapt the child if it is a core
-module → evaluate the spec into an image → get the (cached) virtualizer and splice the
-image into its memory → compose virtualizer + child → validate with wasmtime → check
-isolation → write.
+module → refuse a child the wiring cannot virtualize (an HTTP handler) → evaluate the
+spec into an image → get the (cached) virtualizer and splice the image into its memory →
+compose virtualizer + child → validate with wasmtime → check isolation → write.
 
 `plug_files` (`wasivirt plug`): read socket and plugs → compose → validate → write.
 """
@@ -66,11 +66,12 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     from .image import encode_image, load_spec
     from .virt.build import virtualizer_component
     from .virt.splice import splice_image
-    from .virt.wiring import virtualize
+    from .virt.wiring import check_child, virtualize
 
     raw = read_input(child, "wasm")
     adapted = detect_kind(raw, str(child)) is WasmKind.MODULE
     child_info = read_component(adapt_module(raw, what=str(child)) if adapted else raw, str(child))
+    check_child(child_info)  # before the spec runs and the virtualizer is built
     vfs = load_spec(spec)
     image = encode_image(vfs)
     bare = virtualizer_component(progress=progress)

@@ -195,3 +195,70 @@ def py_files() -> Path:
     """A componentize-py command (WASI 0.2 component importing wasi:sockets) that lists and
     reads /data, and with /data/use-network opens a socket."""
     return build_python_component("py-files", PY_FILES_WIT, {"app.py": PY_FILES_APP}, "py-files")
+
+# A wasi:http/proxy app (componentize-py, the plain build a new user makes) that imports
+# one small interface of its own; the plug exports it. `headers` hands the child a
+# `fields` resource the plug made: both import the host's wasi:http/types (issue 12).
+HTTP_WIT = """
+package test:http-app;
+
+interface greeting {
+  use wasi:http/types@0.2.12.{fields};
+  greet: func(path: string) -> string;
+  headers: func() -> fields;
+}
+
+world http-app {
+  import greeting;
+  export wasi:http/incoming-handler@0.2.12;
+}
+
+world greeter { export greeting; }
+"""
+
+HTTP_APP = '''
+from componentize_py_types import Ok
+from wit_world import exports
+from wit_world.imports import greeting
+from wit_world.imports.types import OutgoingBody, OutgoingResponse, ResponseOutparam
+
+
+class IncomingHandler(exports.IncomingHandler):
+    def handle(self, request, response_out) -> None:
+        body = greeting.greet(request.path_with_query() or "/").encode()
+        headers = greeting.headers()
+        headers.append("content-type", b"text/plain")
+        response = OutgoingResponse(headers)
+        response.set_status_code(200)
+        out = response.body()
+        ResponseOutparam.set(response_out, Ok(response))
+        with out.write() as stream:
+            stream.blocking_write_and_flush(body)
+        OutgoingBody.finish(out, None)
+'''
+
+GREETER_APP = '''
+from wit_world import exports
+from wit_world.imports.types import Fields
+
+
+class Greeting(exports.Greeting):
+    def greet(self, path: str) -> str:
+        return f"hello from the plug, {path}\\n"
+
+    def headers(self) -> Fields:
+        return Fields.from_list([("x-plug", b"greeter")])
+'''
+
+
+@pytest.fixture(scope="session")
+def http_child() -> Path:
+    """Exports wasi:http/incoming-handler; answers with greeting.greet(path) and the
+    headers greeting.headers() makes. Imports test:http-app/greeting."""
+    return build_python_component("http-app", HTTP_WIT, {"app.py": HTTP_APP}, "http-app")
+
+
+@pytest.fixture(scope="session")
+def greeter_plug() -> Path:
+    """Exports test:http-app/greeting (making its headers with the host's wasi:http/types)."""
+    return build_python_component("greeter", HTTP_WIT, {"app.py": GREETER_APP}, "greeter")

@@ -7,6 +7,15 @@ each, with their bytes copied once at `finish()`.
 `TypeScope` encodes model types into one scope (the component itself, or the body of an
 instance type being declared), defining each distinct type once and reaching resources
 of enclosing scopes with outer aliases.
+
+One type can have several indices in a scope: `type headers = fields` and
+`type trailers = headers` are `eq` exports of the very resource `fields`, and each such
+export is a distinct index that the validator names after it. It checks
+`[constructor]fields` and `[method]fields.get` against the name of the index behind their
+`own`/`borrow`, so a scope refers to a resource through the index imported or exported
+under the name its functions use (`name_resources`; else the resource's own name), else
+the first one under any name, else its outer alias (`remember`). Value types follow the
+same rule with their own names, so uses read as the source wrote them.
 """
 
 from __future__ import annotations
@@ -16,11 +25,12 @@ from typing import Any
 
 from ..binary.encode import COMPONENT_PREAMBLE, name as enc_name, section_header, sleb, uleb
 from ..errors import CompositionError
+from .names import resource_function
 from .render import render_type
 from .types import (
     PRIMITIVE_BYTES, Borrow, ComponentType, Enum, Flags, FuncType, Future, InstanceType,
     ListType, MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple,
-    TypeItem, ValueItem, Variant,
+    TypeItem, ValueItem, Variant, type_name,
 )
 
 SORT_BYTES = {"func": b"\x01", "value": b"\x02", "type": b"\x03", "component": b"\x04",
@@ -154,6 +164,8 @@ class TypeScope:
         self._outer_named = outer_named
         self._memo: dict[int, int] = {}
         self._keep: list[Any] = []  # memo keys are ids: keep the objects alive
+        self._rank: dict[int, int] = {}  # id(type) -> how well its index names it (`remember`)
+        self._resource_names: dict[Resource, str] = {}  # what `[method]R.f` calls them here
         self.resources: dict[Resource, int] = {}
 
     # -- value types -----------------------------------------------------------------------
@@ -176,11 +188,38 @@ class TypeScope:
         cached = self._memo.get(id(t))
         return cached if cached is not None else self._outer_named(t)
 
-    def remember(self, t: Any, index: int) -> None:
-        """Use `index` (e.g. an exported, named copy) for `t` from now on."""
+    def exported_index(self, t: Any) -> int | None:
+        """The index `t` was imported or exported under in this scope, if it was."""
+        if self._rank.get(id(t), 0) == 0:
+            return None
+        return self.resources[t] if isinstance(t, Resource) else self._memo[id(t)]
+
+    def name_resources(self, items: dict[str, Any]) -> None:
+        """Learn what the resource functions among `items` (this scope's imports or
+        exports) call their resources: `[method]trailers.get` wants its `borrow` through
+        the index named `trailers`, whatever the resource's own name is."""
+        for name, item in items.items():
+            found = _function_resource(name, item)
+            if found is not None:
+                self._resource_names.setdefault(found[1], found[0])
+
+    def remember(self, t: Any, index: int, name: str | None = None) -> None:
+        """Refer to `t` through `index` from now on if it names `t` better than the index
+        known so far: an import/export under `t`'s name here (`name_resources`, else its
+        own name) beats one under another name (an alias such as `type trailers =
+        fields`), which beats a definition or outer alias (`name` None); of equals, the
+        first stays."""
+        if isinstance(t, str):
+            return
+        wanted = self._resource_names.get(t) if isinstance(t, Resource) else None
+        rank = 0 if name is None else 2 if name == (wanted or type_name(t)) else 1
+        known = t in self.resources if isinstance(t, Resource) else id(t) in self._memo
+        if known and rank <= self._rank.get(id(t), 0):
+            return
+        self._rank[id(t)] = rank
         if isinstance(t, Resource):
             self.resources[t] = index
-        elif not isinstance(t, str):
+        else:
             self._memo[id(t)] = index
             self._keep.append(t)
 
@@ -262,6 +301,23 @@ class TypeScope:
         raise CompositionError(f"cannot declare {item!r}")
 
 
+def _function_resource(name: str, item: Any) -> tuple[str, Resource] | None:
+    """(R, the resource) for a `[constructor]R` or `[method]R.f` function: the resource
+    behind its `own` result (or `result<own<R>, E>`) or its `borrow` self parameter."""
+    parsed = resource_function(name)
+    if parsed is None or not isinstance(item, FuncType):
+        return None
+    kind, resource_name = parsed
+    handle: Any = None
+    if kind == "constructor":
+        handle = item.result.ok if isinstance(item.result, Result) else item.result
+    elif kind == "method" and item.params:
+        handle = item.params[0][1]
+    if isinstance(handle, (Own, Borrow)):
+        return resource_name, handle.resource
+    return None
+
+
 class InstanceTypeEncoder:
     """Encodes an `InstanceType` as a type declaration inside `parent`'s scope."""
 
@@ -297,15 +353,11 @@ class InstanceTypeEncoder:
 
     def encode(self, it: InstanceType) -> bytes:
         scope = self.scope
+        scope.name_resources(it.exports)
         self._own = {id(item.type) for item in it.exports.values() if isinstance(item, TypeItem)}
         for export_name, item in it.exports.items():
             desc = scope.extern_desc(item)
             self.decls.append(b"\x04" + extern_name(export_name) + desc)
             if isinstance(item, TypeItem):
-                index = self._next_type()
-                if item.bound == "sub":
-                    assert isinstance(item.type, Resource)
-                    scope.resources[item.type] = index
-                else:
-                    scope.remember(item.type, index)
+                scope.remember(item.type, self._next_type(), export_name)
         return b"\x42" + uleb(len(self.decls)) + b"".join(self.decls)

@@ -21,7 +21,7 @@ from .reader import ComponentInfo
 from .subst import Substitution
 from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
-    ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind,
+    ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind, type_name,
 )
 
 
@@ -273,7 +273,9 @@ class CompositionGraph:
             mine = merged.exports.get(name)
             if (isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, Defined)
                     and isinstance(mine, TypeItem) and isinstance(mine.type, Defined)
-                    and equal(mine.type, item.type, node.bindings)):
+                    and equal(mine.type, item.type, node.bindings)
+                    # an alias (`type pt = point`) is the same type: keep the one under its own name
+                    and (id(item.type) not in replace or name == type_name(item.type))):
                 replace[id(item.type)] = mine.type
         rewrite = Substitution(node.bindings, replace)
         self._register_named_types(node, rewrite)
@@ -313,6 +315,7 @@ class _Emitter:
         self.groups = groups
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource_index, self._named_index)
+        self.scope.name_resources({group.name: group.type for group in groups.values()})
         self.group_index: dict[str, tuple[str, int]] = {}
         self.node_index: dict[int, int] = {}
         self.package_index: dict[int, int] = {}
@@ -387,7 +390,7 @@ class _Emitter:
         sort = extern_kind(item)
         index = self.builder.add_import(group.name, desc, sort)
         if isinstance(item, TypeItem):
-            self.scope.remember(item.type, index)
+            self.scope.remember(item.type, index, group.name)
         self.group_index[group.key] = (sort, index)
         self._emitting.discard(id(group))
         return sort, index

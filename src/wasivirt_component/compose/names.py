@@ -63,3 +63,14 @@ def highest(names: list[str]) -> str:
         if v is not None and (best_v is None or v.sort_key() > best_v.sort_key()):
             best, best_v = name, v
     return best
+
+
+_RESOURCE_FUNCTION = re.compile(r"^\[(constructor|method|static)\]([^.]+)")
+
+
+def resource_function(name: str) -> tuple[str, str] | None:
+    """`[method]fields.get` → (`method`, `fields`); `[constructor]fields` →
+    (`constructor`, `fields`); `[static]fields.from-list` → (`static`, `fields`); a plain
+    name → None. The validator checks such functions against the resource named so."""
+    m = _RESOURCE_FUNCTION.match(name)
+    return (m[1], m[2]) if m else None

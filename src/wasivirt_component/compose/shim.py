@@ -15,7 +15,7 @@ from typing import Any
 from ..binary.encode import uleb
 from ..errors import CompositionError
 from .encoder import ComponentBuilder, TypeScope
-from .types import Enum, Flags, FuncType, InstanceType, Record, Resource, TypeItem, Variant
+from .types import Enum, Flags, FuncType, InstanceType, Record, Resource, TypeItem, Variant, type_name
 
 # Types the validator wants named wherever a function or exported type uses them.
 _NOMINAL = (Record, Variant, Enum, Flags)
@@ -30,7 +30,10 @@ class InterfaceShim:
         self.scope = TypeScope(self.builder.add_type, self._import_resource, self._import_named)
         self.args: list[tuple[str, str, Any]] = []
         self._names: set[str] = set()
-        self._export_names = {id(item.type): n for n, item in iface.exports.items() if isinstance(item, TypeItem)}
+        self._labels: dict[int, str] = {}  # id(type) -> its own export name, else its first
+        for name, item in iface.exports.items():
+            if isinstance(item, TypeItem) and (id(item.type) not in self._labels or name == type_name(item.type)):
+                self._labels[id(item.type)] = name
         funcs: dict[str, int] = {}
         for name, item in iface.exports.items():
             if isinstance(item, FuncType):
@@ -41,13 +44,19 @@ class InterfaceShim:
         # Exports refer to *exported* indices only, as wit-component's shims do: the
         # validator names resources (for `[method]r.f`) by their exported alias, and an
         # exported record's fields must be types exported before it. So value types are
-        # defined afresh over the exported indices, and functions get ascribed types.
+        # defined afresh over the exported indices, and functions get ascribed types. An
+        # alias (`type pt = point`) exports the type exported before, not a copy of it.
         exported = TypeScope(self.builder.add_type, self.scope.resource, self._imported_nominal)
+        exported.name_resources(iface.exports)
         for name, item in iface.exports.items():
             if isinstance(item, TypeItem):
                 t = item.type
-                local = self.scope.type_index(t) if isinstance(t, Resource) else exported.definition_index(t)
-                exported.remember(t, self.builder.add_export(name, "type", local))
+                if isinstance(t, Resource):
+                    local = self.scope.type_index(t)
+                else:
+                    before = exported.exported_index(t)
+                    local = exported.definition_index(t) if before is None else before
+                exported.remember(t, self.builder.add_export(name, "type", local), name)
             elif isinstance(item, FuncType):
                 self.builder.add_export(name, "func", funcs[name], exported.extern_desc(item))
             else:
@@ -68,7 +77,7 @@ class InterfaceShim:
         return candidate
 
     def _label(self, t: Any) -> str:
-        return self._export_names.get(id(t)) or getattr(t, "name", None) or "anonymous"
+        return self._labels.get(id(t)) or type_name(t) or "anonymous"
 
     def _import_resource(self, r: Resource) -> int:
         name = self._unique(f"import-type-{self._label(r)}")

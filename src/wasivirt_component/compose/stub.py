@@ -146,8 +146,12 @@ class _StubEncoder:
 
     # -- encoding ------------------------------------------------------------------------
     def encode(self) -> bytes:
+        self.scope.name_resources(self.imports)
         for name, item in self.imports.items():
-            self.import_index[name] = self.builder.add_import(name, self.scope.extern_desc(item), extern_kind(item))
+            index = self.builder.add_import(name, self.scope.extern_desc(item), extern_kind(item))
+            self.import_index[name] = index
+            if isinstance(item, TypeItem):
+                self.scope.remember(item.type, index, name)
         funcs = [((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
         funcs += [((name, export), item)
                   for name, iface in self.exports.items() if isinstance(iface, InstanceType)

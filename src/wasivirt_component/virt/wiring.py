@@ -12,6 +12,10 @@ instances only where the child can make it call them; the rest are filled by one
 stub, so the composed program imports from the host only what it can really use. In
 particular it imports no `wasi:filesystem` unless a host mount is declared (mounts also
 need the host's stderr: a missing preopen is reported there once).
+
+HTTP children are refused (`check_child`): the host calls an exported
+`wasi:http/incoming-handler` with its own request and response resources, and nothing
+bridges those to the virtualizer's `wasi:io` yet (the design's virt → child → edge DAG).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ HOST_FILESYSTEM = ("filesystem/types", "filesystem/preopens", "cli/stderr", "io/
 # resources (its `datetime` is a plain record, so `filesystem/types` still matches), and
 # forwarding each clock read through the virtualizer's Python costs ~2 µs.
 HOST_DIRECT = ("wasi:clocks/wall-clock",)
+# Exports the host would call with its own resources, which the virtualizer cannot bridge yet.
+HTTP_HANDLER = "wasi:http/incoming-handler"
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,20 @@ def _interface(name: str) -> str:
     return base.split(":", 1)[1]
 
 
+def check_child(child: ComponentInfo) -> None:
+    """Refuse a child this wiring cannot virtualize (an HTTP handler), naming the export."""
+    for name in child.type.exports:
+        if split_name(name)[0] == HTTP_HANDLER:
+            raise CompositionError(
+                f"{child.name}: HTTP children are not supported by compose yet (it exports {name}); "
+                "serve it without a virtual filesystem, or compose it with `wasivirt plug`")
+
+
 def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
                host_filesystem: bool = False) -> Virtualized:
     """Compose virtualizer (its image spliced in) + child; `host_filesystem` when host
     mounts exist."""
+    check_child(child)
     served = {compat_key(n): n for n in virtualizer.type.exports
               if n.startswith("wasi:") and split_name(n)[0] not in HOST_DIRECT}
     virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
