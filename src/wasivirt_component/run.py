@@ -34,6 +34,7 @@ from wasmtime.component import Component, Linker, Variant
 from .binary.sections import WasmKind, detect_kind
 from .errors import ValidationError, WasivirtError
 from .fsutil import atomic_write_bytes, read_input
+from .paths import cache_dir  # re-exported: `run.cache_dir` predates paths.py
 
 TRAP_EXIT_CODE = 134  # what the wasmtime CLI exits with on a trap (128 + SIGABRT)
 RUN_EXPORT = re.compile(r"^wasi:cli/run(@0\.2\.\d+(?:[-+][0-9A-Za-z.+-]*)?)?$")
@@ -90,15 +91,6 @@ def make_engine() -> Engine:
     with contextlib.suppress(TypeError):
         _ENGINE_KEYS[engine] = engine_fingerprint()
     return engine
-
-
-def cache_dir() -> Path:
-    """Root of wasivirt's cache (compiled components, built virtualizers...)."""
-    explicit = os.environ.get("WASIVIRT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "wasivirt"
 
 
 def one_line(error: BaseException | str) -> str:
