@@ -40,7 +40,8 @@ def progress_bar(verb: str, *, enabled: bool = True) -> Iterator[Callable[[str, 
     """A rich progress bar on stderr for the library's `(label, done, total)` hook.
 
     It appears with the first byte moved (nothing moved: nothing shown). On a terminal it
-    animates; elsewhere rich prints each bar once, finished.
+    animates; elsewhere rich prints each bar once, finished. If the command fails, the bar
+    is cleared, so the error stays the one line on stderr.
     """
     if not enabled:
         yield None
@@ -61,9 +62,13 @@ def progress_bar(verb: str, *, enabled: bool = True) -> Iterator[Callable[[str, 
 
     try:
         yield hook
-    finally:
-        if tasks:
-            bar.stop()
+    except BaseException:
+        if tasks:   # clear it; Progress.stop() would also print a blank line off-terminal
+            bar.live.transient = True
+            bar.live.stop()
+        raise
+    if tasks:
+        bar.stop()
 
 
 def _pull_progress() -> contextlib.AbstractContextManager[Callable[[str, int, int], None] | None]:
