@@ -343,3 +343,18 @@ def test_tls_to_a_plain_http_registry_names_the_flag(registry, cache):
         pull(ref, cache=cache)
     assert info.value.message.startswith(f"{ref}: registry at https://{registry.host}")
     assert info.value.message.endswith("add --plain-http")
+
+
+def test_token_server_down_is_named(tmp_path_factory, cache, monkeypatch):
+    registry = Registry.start(tmp_path_factory.mktemp("registry-no-token-server"), "token")
+    try:
+        realm = registry.token_server.realm
+        registry.token_server.stop()
+        ref = registry.ref("acme/app")
+        with pytest.raises(RegistryError) as info:
+            pull(ref, plain_http=True, cache=cache)
+    finally:
+        registry.stop()
+    origin = realm.rsplit("/", 1)[0]
+    assert info.value.message == (f"{ref}: {origin} (where the registry sent us) cannot be "
+                                  "reached (connection refused); is it running?")

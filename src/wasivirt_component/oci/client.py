@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -87,19 +88,24 @@ class RegistryClient:
         return response
 
     def _transport_error(self, exc: httpx.HTTPError) -> RegistryError:
-        where = f"{self.what}: registry at {self.base_url}"
+        """No answer: say who did not answer (the registry, or the token server or storage
+        it sent us to), and point at --plain-http when TLS is what failed."""
+        try:
+            url = exc.request.url
+            origin = f"{url.scheme}://{url.netloc.decode()}"
+        except RuntimeError:   # an error raised before any request
+            origin = self.base_url
+        where = f"{self.what}: registry at {origin}" if origin == self.base_url else \
+            f"{self.what}: {origin} (where the registry sent us)"
+        text = _last_clause(str(exc) or type(exc).__name__)
         if isinstance(exc, httpx.TimeoutException):
             return RegistryError(f"{where} did not answer in time ({type(exc).__name__})")
-        text = str(exc) or type(exc).__name__
-        if "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
+        if _caused_by(exc, ssl.SSLError):
             hint = "" if self.plain_http else "; for a registry without TLS add --plain-http"
-            return RegistryError(f"{where}: TLS failed ({_last_clause(text)}){hint}")
+            return RegistryError(f"{where}: TLS failed ({text}){hint}")
         if isinstance(exc, httpx.ConnectError):
-            return RegistryError(f"{where} cannot be reached ({_last_clause(text)}); is it running?")
-        if isinstance(exc, httpx.RemoteProtocolError) and not self.plain_http:
-            return RegistryError(f"{where}: {_last_clause(text)}; for a registry without TLS "
-                                 "add --plain-http")
-        return RegistryError(f"{where}: {_last_clause(text)}")
+            return RegistryError(f"{where} cannot be reached ({text}); is it running?")
+        return RegistryError(f"{where}: {text}")
 
     def status_error(self, response: httpx.Response, subject: str) -> RegistryError:
         """The one line for an HTTP error status; `subject` says what was asked for."""
@@ -269,6 +275,16 @@ def _error_detail(response: httpx.Response) -> str:
     first = errors[0]
     message, code = str(first.get("message") or "").strip(), str(first.get("code") or "").strip()
     return f"{code}: {message}" if message and code else message or code
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is in the chain httpx raised from (httpx <- httpcore <- ssl)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _last_clause(text: str) -> str:
