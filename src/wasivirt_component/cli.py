@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -22,6 +22,8 @@ from .errors import WasivirtError
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
+
+    from .oci import ProgressHook
 
 
 def error_line(exc: WasivirtError) -> str:
@@ -36,7 +38,7 @@ def note(text: str) -> None:
 
 
 @contextlib.contextmanager
-def progress_bar(verb: str, *, enabled: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
+def progress_bar(verb: str, *, enabled: bool = True) -> Iterator[ProgressHook | None]:
     """A rich progress bar on stderr for the library's `(label, done, total)` hook.
 
     It appears with the first byte moved (nothing moved: nothing shown). On a terminal it
@@ -71,7 +73,7 @@ def progress_bar(verb: str, *, enabled: bool = True) -> Iterator[Callable[[str, 
         bar.stop()
 
 
-def _pull_progress() -> contextlib.AbstractContextManager[Callable[[str, int, int], None] | None]:
+def _pull_progress() -> contextlib.AbstractContextManager[ProgressHook | None]:
     """`run`/`inspect` of a reference: a bar only on a terminal (stderr is the guest's too)."""
     return progress_bar("download", enabled=sys.stderr.isatty())
 

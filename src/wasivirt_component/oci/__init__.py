@@ -14,3 +14,11 @@
 Nothing here prints: progress goes to the `ProgressHook` the caller passes, failures are
 one-line `RegistryError`s. Importing this package is cheap; httpx loads with the client.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# (label, bytes done, bytes total): called as a blob moves ("layer", "config"); the CLI
+# draws a progress bar from it. The library itself never prints.
+ProgressHook = Callable[[str, int, int], None]

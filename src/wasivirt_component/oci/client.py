@@ -17,19 +17,16 @@ from __future__ import annotations
 import hashlib
 import io
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import httpx
 
 from ..errors import RegistryError
+from . import ProgressHook
 from .auth import RegistryAuth
 from .credentials import USER_VARIABLE, PASSWORD_VARIABLE, Credentials
 from .reference import sha256_digest
-
-# (label, bytes done, bytes total): called as a blob moves; the CLI draws a bar from it.
-ProgressHook = Callable[[str, int, int], None]
 
 # Chunks of 5 MiB: the smallest part distribution's S3 storage driver accepts, so a layer
 # uploads through any distribution-based registry; big enough to keep requests few.

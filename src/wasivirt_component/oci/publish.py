@@ -16,7 +16,8 @@ from pathlib import Path
 from ..errors import WasivirtError
 from ..fsutil import read_input
 from .annotations import manifest_annotations
-from .client import ProgressHook, RegistryClient
+from . import ProgressHook
+from .client import RegistryClient
 from .credentials import find_credentials
 from .layout import MANIFEST_MEDIA_TYPE, Artifact, build_artifact, created_time
 from .reference import DEFAULT_TAG, Reference, parse_reference

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..fsutil import atomic_path
 from .cache import ArtifactCache
-from .client import ProgressHook, RegistryClient
+from . import ProgressHook
+from .client import RegistryClient
 from .credentials import find_credentials
 from .layout import MANIFEST_MEDIA_TYPE, wasm_layer
 from .reference import Reference, parse_reference

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import ProgressHook
 from .reference import looks_like_reference
 
 if TYPE_CHECKING:
-    from .client import ProgressHook
     from .pull import PulledComponent
 
 
@@ -31,7 +31,7 @@ class WasmInput:
 
 
 def wasm_input(argument: str, *, plain_http: bool = False,
-               progress: "ProgressHook | None" = None) -> WasmInput:
+               progress: ProgressHook | None = None) -> WasmInput:
     """A file path, or a registry reference resolved through the cache."""
     if os.path.exists(argument) or not looks_like_reference(argument):
         return WasmInput(Path(argument), argument, Path(argument).name)
