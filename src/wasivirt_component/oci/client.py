@@ -81,7 +81,7 @@ class RegistryClient:
             if stream:
                 response.read()
                 response.close()
-            raise self.status_error(response, subject)
+            raise self._status_error(response, subject)
         return response
 
     def _transport_error(self, exc: httpx.HTTPError) -> RegistryError:
@@ -104,7 +104,7 @@ class RegistryClient:
             return RegistryError(f"{where} cannot be reached ({text}); is it running?")
         return RegistryError(f"{where}: {text}")
 
-    def status_error(self, response: httpx.Response, subject: str) -> RegistryError:
+    def _status_error(self, response: httpx.Response, subject: str) -> RegistryError:
         """The one line for an HTTP error status; `subject` says what was asked for."""
         status = response.status_code
         detail = _error_detail(response)
