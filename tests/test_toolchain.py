@@ -181,7 +181,7 @@ def test_install_node_tools_in_a_user_dir(tmp_path, monkeypatch):
     manifest = json.loads((target / "package.json").read_text())
     assert manifest["dependencies"] == {"@bytecodealliance/jco": "1.35.0"}
     assert (target / "npm-args.txt").read_text().split() == [
-        "install", "--no-audit", "--no-fund", "--loglevel=error"]
+        "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"]
 
 
 def test_install_keeps_an_existing_manifest(tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ from .binary.module import PREVIEW1, ModuleInfo, read_module
 from .binary.sections import WasmKind, detect_kind
 from .errors import AdaptError, WasivirtError
 from .fsutil import atomic_write_bytes, read_input
+from .paths import cache_dir
 
 Kind = Literal["command", "reactor"]
 KINDS: tuple[Kind, ...] = ("command", "reactor")
@@ -113,8 +114,6 @@ def _adapted(module: bytes, kind: Kind, what: str) -> bytes:
     jco new costs a node start (~1 s) and is deterministic, so its output is kept under
     the cache root keyed by the module, the adapter and the kind.
     """
-    from .paths import cache_dir
-
     adapter = toolchain.adapter_path(kind).read_bytes()
     key = hashlib.sha256(b"\0".join([b"adapt-v1", kind.encode(), adapter, module])).hexdigest()
     path = cache_dir() / "adapted" / f"{key}.wasm"

@@ -1,7 +1,7 @@
 """The `wasivirt` command line: parses options, calls the library, prints.
 
 Each command's logic lives in its own module (adapt.py, run.py, inspect.py,
-toolchain.py); add a command by writing its module and a thin function here. Every
+toolchain.py, oci/); add a command by writing its module and a thin function here. Every
 `WasivirtError` raised by any command becomes one line on stderr (`error: ...`) and the
 error's exit code -- see `_Group.invoke` -- so commands never catch them themselves.
 """
@@ -12,13 +12,18 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from . import __version__
 from .errors import WasivirtError
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from .oci import ProgressHook
 
 
 def error_line(exc: WasivirtError) -> str:
@@ -30,6 +35,52 @@ def error_line(exc: WasivirtError) -> str:
 def note(text: str) -> None:
     """A one-line remark on stderr that does not change the outcome."""
     typer.echo(f"note: {text}", err=True)
+
+
+@contextlib.contextmanager
+def progress_bar(verb: str, *, enabled: bool = True) -> Iterator[ProgressHook | None]:
+    """A rich progress bar on stderr for the library's `(label, done, total)` hook.
+
+    It appears with the first byte moved (nothing moved: nothing shown). On a terminal it
+    animates; elsewhere rich prints each bar once, finished. If the command fails, the bar
+    is cleared, so the error stays the one line on stderr.
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                   TransferSpeedColumn(), console=Console(stderr=True))
+    tasks: dict[str, TaskID] = {}
+
+    def hook(label: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if label not in tasks:
+            tasks[label] = bar.add_task(f"{verb} {label}", total=total)
+        bar.update(tasks[label], completed=done)
+
+    try:
+        yield hook
+    except BaseException:
+        if tasks:   # clear it; Progress.stop() would also print a blank line off-terminal
+            bar.live.transient = True
+            bar.live.stop()
+        raise
+    if tasks:
+        bar.stop()
+
+
+def _pull_progress() -> contextlib.AbstractContextManager[ProgressHook | None]:
+    """`run`/`inspect` of a reference: a bar only on a terminal (stderr is the guest's too)."""
+    return progress_bar("download", enabled=sys.stderr.isatty())
+
+
+PlainHttp = Annotated[bool, typer.Option(
+    "--plain-http", help="Talk to the registry over plain HTTP (no TLS), e.g. a local test "
+                         "registry.")]
 
 
 class _Group(TyperGroup):
@@ -99,8 +150,10 @@ def adapt(
 
 @app.command(context_settings={"allow_interspersed_args": True})
 def run(
-    component: Annotated[Path, typer.Argument(metavar="APP.wasm", show_default=False,
-                                              help="A command component (exports wasi:cli/run).")],
+    component: Annotated[str, typer.Argument(
+        metavar="APP.wasm|REF", show_default=False,
+        help="A command component (exports wasi:cli/run): a file, or a registry reference "
+             "REGISTRY/REPO[:TAG|@DIGEST] (pulled into the cache once).")],
     args: Annotated[Optional[list[str]], typer.Argument(
         metavar="[-- ARGS...]", show_default=False,
         help="Arguments for the guest; put them after `--`.")] = None,
@@ -116,8 +169,10 @@ def run(
         "--backtrace", help="On a trap, also print wasmtime's wasm backtrace.")] = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Compile without reading or writing the compiled-code cache.")] = False,
+    plain_http: PlainHttp = False,
 ) -> None:
     """Run a command component; exit with the guest's exit code."""
+    from .oci.source import wasm_input
     from .run import GuestTrap, RunOptions, parse_dir, parse_env, run_file
 
     options = RunOptions(
@@ -126,8 +181,12 @@ def run(
         env=[parse_env(e) for e in envs or []],
         dirs=[parse_dir(d) for d in dirs or []],
     )
+    with _pull_progress() as progress:
+        source = wasm_input(component, plain_http=plain_http, progress=progress)
+    options.argv0 = options.argv0 or source.argv0
     try:
-        code = run_file(component, options, use_cache=not no_cache, interruptible=True)
+        code = run_file(source.path, options, use_cache=not no_cache, interruptible=True,
+                        what=source.label)
     except GuestTrap as trap:
         if backtrace:
             typer.echo(trap.details.rstrip(), err=True)
@@ -207,21 +266,83 @@ def plug(
 
 @app.command()
 def inspect(
-    file: Annotated[Path, typer.Argument(metavar="FILE.wasm", show_default=False,
-                                         help="A core module or a component.")],
+    file: Annotated[str, typer.Argument(
+        metavar="FILE.wasm|REF", show_default=False,
+        help="A core module or a component: a file, or a registry reference "
+             "REGISTRY/REPO[:TAG|@DIGEST] (pulled into the cache once).")],
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the stable JSON report (schema: docs/inspect-json.md).")] = False,
+    plain_http: PlainHttp = False,
 ) -> None:
     """Show imports, exports, WASI versions and host filesystem access."""
     from .inspect import inspect_file
     from .inspect_view import render, to_json_text
+    from .oci.source import wasm_input
 
-    report = inspect_file(file)
+    with _pull_progress() as progress:
+        source = wasm_input(file, plain_http=plain_http, progress=progress)
+    report = inspect_file(source.path, label=source.label)
     if json_output:
         sys.stdout.write(to_json_text(report))
         return
     from rich.console import Console
     render(report, Console())
+
+
+@app.command()
+def publish(
+    component: Annotated[Path, typer.Argument(metavar="APP.wasm", show_default=False,
+                                              help="The component to publish (e.g. from compose).")],
+    reference: Annotated[str, typer.Argument(
+        metavar="REGISTRY/REPO[:TAG]", show_default=False,
+        help="Where to publish it, e.g. localhost:5000/acme/app:1.0 (tag default: latest).")],
+    annotations: Annotated[Optional[list[str]], typer.Option(
+        "--annotation", "-a", metavar="KEY=VALUE", show_default=False,
+        help="A manifest annotation; overrides the defaults (org.opencontainers.image.*). "
+             "Repeatable.")] = None,
+    description: Annotated[Optional[str], typer.Option(
+        "--description", metavar="TEXT", show_default=False,
+        help="org.opencontainers.image.description (default: the --spec file's docstring).")] = None,
+    spec: Annotated[Optional[Path], typer.Option(
+        "--spec", metavar="SPEC.py", show_default=False,
+        help="The spec the component was composed with: its docstring (read, never run) "
+             "is the description; its git checkout gives source and revision.")] = None,
+    plain_http: PlainHttp = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress or summary; print only the published reference.")] = False,
+) -> None:
+    """Publish a component to an OCI registry (CNCF wasm artifact layout)."""
+    from .oci.annotations import parse_annotation
+    from .oci.publish import publish_file
+
+    extra = [parse_annotation(a) for a in annotations or []]
+    with progress_bar("upload", enabled=not quiet) as progress:
+        result = publish_file(component, reference, annotations=extra, description=description,
+                              spec=spec, plain_http=plain_http, progress=progress)
+    if not quiet:
+        typer.echo(f"uploaded: {', '.join(result.uploaded) or 'nothing'}; "
+                   f"already in the registry: {', '.join(result.present) or 'nothing'}")
+    typer.echo(str(result.reference))
+
+
+@app.command()
+def pull(
+    reference: Annotated[str, typer.Argument(
+        metavar="REGISTRY/REPO[:TAG|@DIGEST]", show_default=False,
+        help="The artifact to pull, e.g. localhost:5000/acme/app:1.0 (tag default: latest).")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="APP.wasm", show_default=False,
+                                         help="Where to write the component.")],
+    plain_http: PlainHttp = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
+) -> None:
+    """Pull a wasm component from an OCI registry (every digest verified)."""
+    from .oci.pull import pull_file
+
+    with progress_bar("download", enabled=not quiet) as progress:
+        result = pull_file(reference, output, plain_http=plain_http, progress=progress)
+    if not quiet:
+        cached = "" if result.downloaded else " (layer already in the cache)"
+        typer.echo(f"{output}: {result.size} bytes from {result.reference}{cached}")
 
 
 @app.command()

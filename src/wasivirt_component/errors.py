@@ -44,3 +44,8 @@ class SpecError(WasivirtError):
 
 class ValidationError(WasivirtError):
     """wasmtime rejected a component we produced or were given."""
+
+
+class RegistryError(WasivirtError):
+    """An OCI registry is unreachable, refused us, or served something that is not a
+    single-layer wasm artifact (or whose bytes do not match their digest)."""

@@ -173,5 +173,6 @@ def inspect_bytes(data: bytes, file: str = "input") -> InspectReport:
     return InspectReport(file, len(data), "component", component=inspect_component(data, file))
 
 
-def inspect_file(path: str | os.PathLike[str]) -> InspectReport:
-    return inspect_bytes(read_input(path, "wasm"), os.fspath(path))
+def inspect_file(path: str | os.PathLike[str], label: str | None = None) -> InspectReport:
+    """Report on a file; `label` is the report's `file` (default: the path)."""
+    return inspect_bytes(read_input(path, "wasm"), label or os.fspath(path))

@@ -1,7 +1,8 @@
-"""Where wasivirt keeps what it builds: the cache root, shared by every cache.
+"""Where wasivirt keeps its cache: one root for every cached artifact.
 
-`$WASIVIRT_CACHE_DIR`, else `$XDG_CACHE_HOME/wasivirt`, else `~/.cache/wasivirt`. Below it:
-`compiled/` (wasmtime code, run.py), `adapted/` (adapt.py), `virtualizer/` (virt/build.py).
+Compiled components (run.py), adapted modules (adapt.py), built virtualizers (virt/) and
+pulled OCI artifacts (oci/) all live under `cache_dir()`. It sits at the ground floor so
+that every layer can reach it without importing the layer that happens to use it most.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 
 def cache_dir() -> Path:
-    """Root of wasivirt's cache (compiled components, built virtualizers...)."""
+    """Root of wasivirt's cache: `$WASIVIRT_CACHE_DIR`, else `$XDG_CACHE_HOME/wasivirt`,
+    else `~/.cache/wasivirt`."""
     explicit = os.environ.get("WASIVIRT_CACHE_DIR")
     if explicit:
         return Path(explicit)

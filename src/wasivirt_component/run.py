@@ -337,10 +337,13 @@ def run_bytes(data: bytes, options: RunOptions | None = None, *, what: str = "co
 
 
 def run_file(path: str | os.PathLike[str], options: RunOptions | None = None, *,
-             use_cache: bool = True, interruptible: bool = False) -> int:
-    """`wasivirt run PATH`: argv[0] defaults to the file name, like the wasmtime CLI."""
+             use_cache: bool = True, interruptible: bool = False, what: str | None = None) -> int:
+    """`wasivirt run PATH`: argv[0] defaults to the file name, like the wasmtime CLI.
+
+    `what` names the component in messages (default: the path; a pulled component is
+    named by its registry reference, not its cache file)."""
     options = options or RunOptions()
     if options.argv0 is None:
         options.argv0 = Path(path).name
-    return run_bytes(read_input(path, "component"), options, what=str(path), use_cache=use_cache,
-                     interruptible=interruptible)
+    return run_bytes(read_input(path, "component"), options, what=what or str(path),
+                     use_cache=use_cache, interruptible=interruptible)

@@ -347,12 +347,14 @@ def install_node_tools(target: Path | None = None, *, timeout: float = 1800) -> 
     """`npm install` the pinned jco into `target` (default: checkout or user tool dir).
 
     Uses `npm install`, not `npm ci`: the registry mirror's lock files lack optional
-    platform packages, which `npm ci` refuses. Returns the installed jco package dir.
+    platform packages, which `npm ci` refuses. `--no-save` keeps npm from rewriting the
+    committed package-lock.json (it adds those platform entries), so setup leaves the
+    checkout's tracked files unchanged. Returns the installed jco package dir.
     """
     target = (target or default_install_dir()).resolve()
     _write_user_manifest(target)
     npm = find_npm()
-    cmd = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"]
+    cmd = [npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"]
     try:
         proc = subprocess.run(cmd, cwd=target, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
