@@ -7,6 +7,7 @@ imports with zipimport, which reads the archive at random offsets.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -49,16 +50,24 @@ def _compose(child: Path, spec: Path, out: Path, env: dict[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def _run(app: Path) -> Outcome:
-    return wasivirt("run", str(app), "--env", "PYTHONHOME=/usr/local", "--", "/app/main.py")
+def _run(app: Path, *dirs: str) -> Outcome:
+    return wasivirt("run", str(app), "--env", "PYTHONHOME=/usr/local", *dirs, "--", "/app/main.py")
 
 
 def test_cpython_runs_its_stdlib_and_script_from_the_vfs(tmp_path: Path, cpython: Path) -> None:
+    """The example: stdlib and app from the image, the report into a mounted host directory."""
     app = tmp_path / "python.wasm"
     _compose(cpython / "python3.11.wasm", EXAMPLE / "spec.py", app, {"CPYTHON_DIR": str(cpython)})
-    result = _run(app)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier.secret").write_text("hidden from the app\n")
+    result = _run(app, "--dir", f"{out}::out")
     assert (result.code, result.stderr) == (0, "")
-    assert result.stdout == EXPECTED.format(json_from="/usr/local/lib/python3.11/json/__init__.py")
+    assert result.stdout == EXPECTED.format(json_from="/usr/local/lib/python3.11/json/__init__.py") + (
+        "report written; /out holds ['report.json']\n")
+    report = json.loads((out / "report.json").read_text())
+    assert report == {"python": "3.11.8+", "words": 10, "top": "the", "stdlib": "/usr/local/lib/python3.11/json"}
+    assert (out / "earlier.secret").read_text() == "hidden from the app\n"
 
 
 def test_cpython_imports_a_zipped_stdlib(tmp_path: Path, cpython: Path) -> None:

@@ -113,10 +113,24 @@ def test_a_node_placed_twice_gets_two_blobs_and_a_cycle_is_refused():
         encode_image(Tree(root), timestamp=TS)
 
 
-def test_mounts_are_not_encoded_yet():
-    root = Directory(entries={"data": Mount(host="data", origin=Origin("spec.py", 9))})
-    with pytest.raises(SpecError, match=r"^spec.py:9: host mounts are not supported by this version"):
-        encode_image(Tree(root), timestamp=TS)
+def test_mounts_round_trip_with_their_policy():
+    mount = Mount(host="data", path="sub/dir", read_only=True, hide=("*.key", "ünï"), guest="/d/m",
+                  origin=Origin("spec.py", 9))
+    root = Directory(entries={"m": mount, "f": File(source=InlineSource(b"x"))})
+    image = decode_image(encode_image(Tree(root), timestamp=TS))
+    entry = next(e for e in image.listing(1) if e.name == "m")
+    assert (entry.kind, entry.size) == (4, 0)
+    got = image.to_tree().entries["m"]
+    assert (got.host, got.path, got.read_only, got.hide, got.guest) == ("data", "sub/dir", True, ("*.key", "ünï"), "/d/m")
+
+
+def test_a_mount_at_the_root_replaces_the_tree():
+    vfs = VFS()
+    vfs.mount("/", host="all", hide=[".git"])
+    image = decode_image(encode_image(vfs, timestamp=TS))
+    assert image.header.root_mount and image.header.blob_count == 2
+    root = image.to_tree()
+    assert isinstance(root, Mount) and (root.host, root.path, root.hide, root.guest) == ("all", ".", (".git",), "/")
 
 
 # -- timestamps --------------------------------------------------------------------------
@@ -275,9 +289,9 @@ def test_decoder_rejects_broken_listings():
     image[address + 4] = 9  # kind of /etc
     with pytest.raises(ImageFormatError, match="unknown kind 9"):
         decode_image(bytes(image)).to_tree()
-    image[address + 4] = 4  # a reserved kind: known, but not decoded into a tree yet
+    image[address + 4] = 4  # a host mount, whose blob is a listing, not a mount descriptor
     assert decode_image(bytes(image)).listing(1)[0].kind == 4
-    with pytest.raises(ImageFormatError, match="host mount entries are not supported"):
+    with pytest.raises(ImageFormatError, match="mount descriptor"):
         decode_image(bytes(image)).to_tree()
     assert img.read(99, 0, 10) == b"" and img.read(1, 10**9, 1) == b""
 

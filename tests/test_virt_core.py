@@ -86,7 +86,7 @@ def test_a_bad_header_offers_no_directories(mutate):
 
 def test_unknown_header_flags_are_ignored():
     image = bytearray(make_image(SAMPLE))
-    struct.pack_into("<I", image, 8, 0xFFFFFFFC)  # every flag but the two known ones
+    struct.pack_into("<I", image, 8, 0xFFFFFFF8)  # every flag but the three known ones
     (root, _), = Vfs(bytes(image)).preopens()
     assert root.get_flags() & MUTATE_DIRECTORY
     assert code(root.create_directory_at, "new") == "ok"
@@ -101,7 +101,18 @@ def test_read_only_root_from_header_flag_bit_1():
     assert code(root.open_at, FOLLOW, "f.txt", 0, WRITE) == "ok"
 
 
-@pytest.mark.parametrize("kind", [4, 5])
+def test_a_malformed_mount_descriptor_is_an_io_error():
+    """Kind 4 is a host mount; a listing blob is no mount descriptor."""
+    image = bytearray(make_image({"m": {}, "x": b"1"}))
+    address, _ = struct.unpack_from("<II", image, 40 + 8)
+    image[address + 4] = 4
+    (root, _), = Vfs(bytes(image)).preopens()
+    assert code(root.stat_at, FOLLOW, "m/y") == "io"
+    assert code(root.open_at, FOLLOW, "m", 0, READ) == "io"
+    assert code(root.stat_at, FOLLOW, "x") == "ok"
+
+
+@pytest.mark.parametrize("kind", [5])
 def test_reserved_kinds_are_listed_but_unsupported(kind):
     image = bytearray(make_image({"m": {}, "x": b"1"}))
     # the root listing is blob 1, right after the header and the blob table

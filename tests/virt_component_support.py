@@ -62,7 +62,8 @@ class FakeHost:
 class Virt:
     """A fresh virtualizer instance serving `image`."""
 
-    def __init__(self, image: bytes, host: FakeHost | None = None) -> None:
+    def __init__(self, image: bytes, host: FakeHost | None = None, *, memory_limit: int | None = None) -> None:
+        """`memory_limit` caps the instance's linear memory (bytes): memory.grow fails past it."""
         self.engine, self.component = compiled_virtualizer(image)
         self.host = host or FakeHost()
         linker = Linker(self.engine)
@@ -70,6 +71,8 @@ class Virt:
             self._define_host(root)
         linker.define_unknown_imports_as_traps(self.component)
         self.store = wasmtime.Store(self.engine)
+        if memory_limit is not None:
+            self.store.set_limits(memory_size=memory_limit)
         self.instance = linker.instantiate(self.store, self.component)
         self._funcs: dict[tuple[str, str], object] = {}
 

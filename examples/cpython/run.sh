@@ -9,4 +9,7 @@ export CPYTHON_DIR="${CPYTHON_DIR:-$here/.cpython}"
 "$python" "$here/fetch_cpython.py" "$CPYTHON_DIR" >/dev/null
 "$wasivirt" compose "$CPYTHON_DIR/python3.11.wasm" --vfs "$here/spec.py" -o "$here/.cpython-app.wasm"
 # PYTHONHOME: the interpreter's compiled-in prefix is its builder's home directory.
-"$wasivirt" run "$here/.cpython-app.wasm" --env PYTHONHOME=/usr/local -- /app/main.py
+# ./out is the host directory the spec mounts at /out: the app writes its report there.
+mkdir -p "$here/out"
+"$wasivirt" run "$here/.cpython-app.wasm" --env PYTHONHOME=/usr/local --dir "$here/out::out" -- /app/main.py
+echo "on the host: $(cat "$here/out/report.json")"

@@ -1,4 +1,5 @@
-"""The filesystem CPython sees: its standard library and the app, read-only, nothing else.
+"""The filesystem CPython sees: its standard library and the app, read-only, and one host
+directory, /out, where the app writes its report (`wasivirt run ... --dir ./out::out`).
 
 CPYTHON_DIR (default .cpython, filled by fetch_cpython.py) holds the interpreter and stdlib.
 """
@@ -12,3 +13,4 @@ CPYTHON = os.environ.get("CPYTHON_DIR", ".cpython")
 vfs = VFS(read_only=True)
 vfs.embed("/usr/local/lib/python3.11", f"{CPYTHON}/lib/python3.11")
 vfs.embed("/app", "app")
+vfs.mount("/out", host="out", hide=["*.secret"])  # writable, whatever VFS(read_only=True) says

@@ -222,7 +222,14 @@ def compose(
     if result.trapped:
         typer.echo(f"trap if called (their streams and pollables would bypass the virtual wasi:io; "
                    f"not virtualized yet): {', '.join(_short(n) for n in result.trapped)}")
-    typer.echo(f"{output}: {len(result.data)} bytes, validated; no host filesystem access")
+    for m in result.mounts:
+        policy = ", ".join(["read-only" if m.read_only else "read-write"]
+                           + ([f"hides {' '.join(m.hide)}"] if m.hide else []))
+        inside = "" if m.path == "." else f" (its {m.path})"
+        typer.echo(f"host mount: {m.guest} <- the runtime's preopen {m.host!r}{inside}, {policy}; "
+                   f"run with --dir HOST_DIR::{m.host}")
+    access = "host filesystem only through the mounts above" if result.mounts else "no host filesystem access"
+    typer.echo(f"{output}: {len(result.data)} bytes, validated; {access}")
 
 
 @contextlib.contextmanager

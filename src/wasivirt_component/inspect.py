@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .artifact import MountRecord, read_mounts
 from .binary.component_externs import ComponentExtern, read_component_externs
 from .binary.module import PREVIEW1, read_module
 from .binary.sections import WasmKind, detect_kind
@@ -81,6 +82,7 @@ class ComponentReport:
     world: Literal["command", "http-handler", "library"]
     imports: tuple[ExternReport, ...]
     exports: tuple[ExternReport, ...]
+    mounts: tuple[MountRecord, ...] = ()  # host mounts a wasivirt composition records
 
     @property
     def wasi_versions(self) -> tuple[str, ...]:
@@ -103,6 +105,7 @@ class ComponentReport:
             "wasi_versions": list(self.wasi_versions),
             "host_filesystem": self.host_filesystem,
             "filesystem_imports": list(self.filesystem_imports),
+            "mounts": [m.to_json() for m in self.mounts],
             "imports": [e.to_json() for e in self.imports],
             "exports": [e.to_json() for e in self.exports],
         }
@@ -163,7 +166,8 @@ def inspect_component(data: bytes, what: str = "component") -> ComponentReport:
     externs = read_component_externs(data, what)
     imports = tuple(ExternReport.of(e) for e in externs.imports)
     exports = tuple(ExternReport.of(e) for e in externs.exports)
-    return ComponentReport(world=_world(exports), imports=imports, exports=exports)
+    return ComponentReport(world=_world(exports), imports=imports, exports=exports,
+                           mounts=tuple(read_mounts(data, what)))
 
 
 def inspect_bytes(data: bytes, file: str = "input") -> InspectReport:

@@ -57,11 +57,19 @@ def _component_rows(table: Table, report: InspectReport, c: ComponentReport) -> 
              "library": "library (no wasi:cli/run export)"}[c.world]
     table.add_row("world", world)
     table.add_row("wasi versions", ", ".join(c.wasi_versions) or "none")
-    if c.host_filesystem:
+    if c.host_filesystem and c.mounts:
+        table.add_row("host filesystem", Text(
+            f"only through {len(c.mounts)} mount(s): imports " + ", ".join(c.filesystem_imports), style="yellow"))
+    elif c.host_filesystem:
         table.add_row("host filesystem", Text(
             "yes: imports " + ", ".join(c.filesystem_imports), style="yellow"))
     else:
         table.add_row("host filesystem", Text("no: imports no wasi:filesystem", style="green"))
+    for m in c.mounts:
+        policy = ["read-only" if m.read_only else "read-write"] + ([f"hides {' '.join(m.hide)}"] if m.hide else [])
+        inside = "" if m.path == "." else f", path {m.path}"
+        table.add_row(f"mount {m.guest}", f"host preopen {m.host!r}{inside} ({', '.join(policy)}); "
+                                          f"run with --dir HOST_DIR::{m.host}")
 
 
 def _externs(title: str, items: tuple[ExternReport, ...]) -> Table:

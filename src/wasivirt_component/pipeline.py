@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .adapt import adapt_module
+from .artifact import MountRecord, mounts_section
 from .check import filesystem_imports, validate_component, validate_composition
 from .compose.plug import PlugResult, plug
 from .binary.sections import WasmKind, detect_kind
@@ -51,6 +52,7 @@ class ComposeResult:
     host_imports: list[str]
     denied: list[str]
     trapped: list[str]  # child imports tied to wasi:io (sockets): stubbed, every call traps
+    mounts: list[MountRecord] = field(default_factory=list)  # host mounts (recorded in the output)
 
 
 def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
@@ -77,19 +79,22 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     bare = virtualizer_component(progress=progress)
     virtualizer = read_component(splice_image(bare, image), "virtualizer")
 
+    mounts = [MountRecord(guest, m.host, m.path, m.read_only, m.hide) for guest, m in vfs.mounts()]
+
     def wire(parts: Sequence[ComponentInfo]) -> bytes:
-        return virtualize(parts[0], parts[1], host_filesystem=False).data
+        return virtualize(parts[0], parts[1], host_filesystem=bool(mounts)).data
 
     name = Path(output).name
     validate_composition([child_info, read_component(bare, "virtualizer")], wire, name)
-    result = virtualize(child_info, virtualizer, host_filesystem=False)
+    result = virtualize(child_info, virtualizer, host_filesystem=bool(mounts))
+    data = result.data + mounts_section(mounts) if mounts else result.data
     if precompile:
-        validate_component(result.data, name)
-    composed = read_component(result.data, name).type
+        validate_component(data, name)
+    composed = read_component(data, name).type
     leaked = filesystem_imports(composed)
-    if leaked:
+    if leaked and not mounts:
         raise ValidationError(f"{name}: isolation check failed: the composition imports "
                               f"{', '.join(leaked)} although the spec declares no host mount")
-    atomic_write_bytes(output, result.data)
-    return ComposeResult(result.data, adapted, result.virtualized, list(composed.imports), result.denied,
-                         result.trapped)
+    atomic_write_bytes(output, data)
+    return ComposeResult(data, adapted, result.virtualized, list(composed.imports), result.denied,
+                         result.trapped, mounts)

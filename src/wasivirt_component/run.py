@@ -31,6 +31,7 @@ import wasmtime
 from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker, Variant
 
+from .artifact import read_mounts
 from .binary.sections import WasmKind, detect_kind
 from .errors import ValidationError, WasivirtError
 from .fsutil import atomic_write_bytes, read_input
@@ -331,9 +332,24 @@ def run_bytes(data: bytes, options: RunOptions | None = None, *, what: str = "co
     if detect_kind(data, what) is WasmKind.MODULE:
         raise WasivirtError(f"{what}: is a core wasm module, not a component; run "
                             f"`wasivirt adapt {what} -o app.wasm` first, then run app.wasm")
+    check_mounts(data, options or RunOptions(), what)
     engine = engine or make_engine()
     component = load_component(engine, data, what=what, cache=cache, use_cache=use_cache)
     return run_component(engine, component, options, what=what, interruptible=interruptible)
+
+
+def check_mounts(data: bytes, options: RunOptions, what: str) -> None:
+    """Refuse to start a composed app whose host mounts lack their preopen (`--dir`)."""
+    given = {pre.guest for pre in options.dirs}
+    missing: dict[str, list[str]] = {}
+    for mount in read_mounts(data, what):
+        if mount.host not in given:
+            missing.setdefault(mount.host, []).append(mount.guest)
+    if missing:
+        what_needs = "; ".join(f"{'mounts' if len(g) > 1 else 'mount'} {', '.join(g)} need{'' if len(g) > 1 else 's'} "
+                               f"the host directory named {host!r}" for host, g in missing.items())
+        flags = " ".join(f"--dir HOST_DIR::{host}" for host in missing)
+        raise WasivirtError(f"{what}: its {what_needs}, which was not given; add {flags}")
 
 
 def run_file(path: str | os.PathLike[str], options: RunOptions | None = None, *,

@@ -35,15 +35,21 @@ COUNT = struct.Struct("<I")
 
 FLAG_TREE_READ_ONLY = 0x1
 FLAG_ROOT_READ_ONLY = 0x2  # the root has no entry to carry its own flag
+FLAG_ROOT_MOUNT = 0x4  # the root blob is a mount descriptor (vfs.mount("/", ...)), not a listing
 ENTRY_READ_ONLY = 0x1
 
 KIND_DIRECTORY = 1
 KIND_FILE = 2
 KIND_SYMLINK = 3
-KIND_MOUNT = 4  # reserved: a host mount (descriptor blob defined with the feature)
+KIND_MOUNT = 4  # a host mount: its blob is a mount descriptor (MOUNT_HEAD + strings)
 KIND_TMP = 5  # reserved: a writable tmp directory with a quota
 KIND_NAMES = {KIND_DIRECTORY: "directory", KIND_FILE: "file", KIND_SYMLINK: "symlink",
               KIND_MOUNT: "host mount", KIND_TMP: "tmp directory"}
+
+MOUNT_VERSION = 1
+MOUNT_HEAD = struct.Struct("<BBHHHH")  # version, flags, lengths of host, path, guest; pattern count
+MOUNT_READ_ONLY = 0x1
+PATTERN_LENGTH = struct.Struct("<H")
 
 HEADER_BLOB = 0
 ROOT_BLOB = 1
@@ -56,10 +62,50 @@ class ImageFormatError(BinaryFormatError):
 
 
 class ImageSource(Protocol):
-    """What `encode_image` needs: a `VFS` (from the DSL) satisfies it."""
+    """What `encode_image` needs: a `VFS` (from the DSL) satisfies it (and may have a
+    `root_mount`, a Mount replacing the whole tree)."""
 
     root: Directory
     read_only: bool
+
+
+def mount_descriptor(mount: Mount) -> bytes:
+    """A mount's blob: the policy the virtualizer enforces (docs/image-format.md)."""
+    host, path, guest = (x.encode("utf-8") for x in (mount.host, mount.path, mount.guest))
+    parts = [MOUNT_HEAD.pack(MOUNT_VERSION, MOUNT_READ_ONLY if mount.read_only else 0, len(host),
+                             len(path), len(guest), len(mount.hide)), host, path, guest]
+    for pattern in mount.hide:
+        raw = pattern.encode("utf-8")
+        parts += [PATTERN_LENGTH.pack(len(raw)), raw]
+    return b"".join(parts)
+
+
+def parse_mount_descriptor(data: bytes | memoryview, where: str = "VFS image") -> Mount:
+    """The Mount a descriptor blob describes; ImageFormatError if malformed."""
+    raw = bytes(data)
+    if len(raw) < MOUNT_HEAD.size:
+        raise ImageFormatError(f"{where}: mount descriptor of {len(raw)} bytes is too short")
+    version, flags, host_len, path_len, guest_len, count = MOUNT_HEAD.unpack_from(raw, 0)
+    if version != MOUNT_VERSION:
+        raise ImageFormatError(f"{where}: mount descriptor version {version} is not supported")
+    pos = MOUNT_HEAD.size
+    try:
+        host = raw[pos:pos + host_len].decode("utf-8")
+        pos += host_len
+        path = raw[pos:pos + path_len].decode("utf-8")
+        pos += path_len
+        guest = raw[pos:pos + guest_len].decode("utf-8")
+        pos += guest_len
+        hide = []
+        for _ in range(count):
+            (n,) = PATTERN_LENGTH.unpack_from(raw, pos)
+            hide.append(raw[pos + 2:pos + 2 + n].decode("utf-8"))
+            pos += 2 + n
+    except (UnicodeDecodeError, struct.error):
+        raise ImageFormatError(f"{where}: malformed mount descriptor") from None
+    if pos != len(raw):
+        raise ImageFormatError(f"{where}: mount descriptor has {len(raw) - pos} stray bytes")
+    return Mount(read_only=bool(flags & MOUNT_READ_ONLY), host=host, path=path, hide=tuple(hide), guest=guest)
 
 
 # -- encoding ----------------------------------------------------------------------------
@@ -136,8 +182,7 @@ def _kind(node: Node) -> int:
     if isinstance(node, Symlink):
         return KIND_SYMLINK
     if isinstance(node, Mount):
-        raise SpecError(located(node.origin, "host mounts are not supported by this version "
-                                             "of the image format yet"))
+        return KIND_MOUNT
     raise TypeError(f"unknown node type {type(node).__name__}")
 
 
@@ -171,7 +216,8 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
     vanished since the spec ran.
     """
     secs, nanos = _timestamp(timestamp)
-    numbered = _number_nodes(vfs.root)
+    root_mount: Mount | None = getattr(vfs, "root_mount", None)
+    numbered = _number_nodes(vfs.root) if root_mount is None else _Numbered([None, root_mount], {})
     nodes = numbered.nodes
     count = len(nodes)
 
@@ -182,6 +228,9 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
     for number, node in enumerate(nodes[1:], start=1):
         if isinstance(node, Directory):
             listings[number] = _listing(numbered.entries[number])
+            sizes.append(len(listings[number]))
+        elif isinstance(node, Mount):
+            listings[number] = mount_descriptor(node)
             sizes.append(len(listings[number]))
         else:
             sizes.append(_node_size(node))  # type: ignore[arg-type]
@@ -209,7 +258,8 @@ def encode_image(vfs: ImageSource, *, timestamp: int | float | datetime | None =
     for number in range(count):
         TABLE_ENTRY.pack_into(table, TABLE_ENTRY.size * number, addresses[number], sizes[number])
 
-    flags = (FLAG_TREE_READ_ONLY if vfs.read_only else 0) | (FLAG_ROOT_READ_ONLY if vfs.root.read_only else 0)
+    flags = ((FLAG_TREE_READ_ONLY if vfs.read_only else 0) | (FLAG_ROOT_READ_ONLY if vfs.root.read_only else 0)
+             | (FLAG_ROOT_MOUNT if root_mount is not None else 0))
     header = HEADER.pack(MAGIC, VERSION, flags, ROOT_BLOB, secs, nanos, count, 0)
     parts: list[Buffer] = [header, table]
     with ExitStack() as stack:  # keeps borrowed file buffers (mappings) alive until joined
@@ -250,6 +300,10 @@ class Header:
     @property
     def root_read_only(self) -> bool:
         return bool(self.flags & FLAG_ROOT_READ_ONLY)
+
+    @property
+    def root_mount(self) -> bool:
+        return bool(self.flags & FLAG_ROOT_MOUNT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,8 +392,14 @@ class Image:
             raise ImageFormatError(f"{where} has {len(raw) - pos} trailing bytes")
         return entries
 
-    def to_tree(self) -> Directory:
+    def mount(self, number: int) -> Mount:
+        """The mount whose descriptor is blob `number`."""
+        return parse_mount_descriptor(self.blob(number), f"VFS image: blob {number}")
+
+    def to_tree(self) -> Directory | Mount:
         """The whole image as tree nodes (file contents copied out), for tests and tools."""
+        if self.header.root_mount:
+            return self.mount(self.header.root)
         root = Directory(read_only=self.header.root_read_only)
         stack = [(self.header.root, root, frozenset({self.header.root}))]
         while stack:
@@ -359,9 +419,12 @@ class Image:
                     except UnicodeDecodeError:
                         raise ImageFormatError(f"VFS image: symlink {entry.name!r} target is not UTF-8") from None
                     node = Symlink(read_only=entry.read_only, target=target)
+                elif entry.kind == KIND_MOUNT:
+                    node = self.mount(entry.blob)
                 else:
                     raise ImageFormatError(f"VFS image: {KIND_NAMES[entry.kind]} entries are not supported")
-                actual = len(self.listing(entry.blob)) if entry.kind == KIND_DIRECTORY else len(data)
+                actual = (len(self.listing(entry.blob)) if entry.kind == KIND_DIRECTORY
+                          else 0 if entry.kind == KIND_MOUNT else len(data))
                 if entry.size != actual:
                     raise ImageFormatError(f"VFS image: entry {entry.name!r} gives size {entry.size}, "
                                            f"its blob says {actual}")

@@ -9,7 +9,7 @@ How later features map onto it, so they need no new model:
 - zip archives: `File` nodes whose `FileSource` reads a member of the archive;
 - writable tmp dirs with a quota: a node of their own (the format reserves kind 5, whose
   blob will hold the quota), since their writability ignores `VFS(read_only=True)`;
-- host mounts with a policy: `Mount` (a placeholder the image format reserves kind 4 for);
+- host mounts with a policy: `Mount` (image kind 4, a descriptor blob with the policy);
 - symlinks: `Symlink` (already encoded by the format);
 - stdio/env/clock settings: not nodes; the header reserves a settings blob for them.
 """
@@ -183,10 +183,14 @@ class Symlink(Node):
 
 @dataclass(eq=False, slots=True)
 class Mount(Node):
-    """A runtime passthrough of a host preopen (next issue); the format reserves kind 4."""
+    """A runtime passthrough of the host preopen named `host`: `path` inside it (a
+    directory or a single file), `read_only` and the `hide` name patterns enforced by the
+    virtualizer. `read_only` (from Node) is the mount's policy."""
 
     host: str = ""
-    hidden: tuple[str, ...] = ()
+    path: str = "."
+    hide: tuple[str, ...] = ()
+    guest: str = "/"  # where it is mounted (for the messages the virtualizer prints)
 
 
 @dataclass(eq=False, slots=True)

@@ -11,6 +11,7 @@
 struct io_error_error {
   int code;
   bool has_host;
+  bool from_mount;   /* the host error came from a mounted file's stream */
   host_io_error_error_own_t host;
 };
 
@@ -24,6 +25,7 @@ enum { S_FILE = 1, S_HOST = 2 };
 
 struct io_streams_input_stream {
   uint8_t kind;
+  bool from_mount;  /* S_HOST: a mounted file's stream (its errors are filesystem errors) */
   wv_node *node;    /* S_FILE: holds a reference */
   uint64_t pos;
   host_io_streams_input_stream_own_t host;
@@ -32,6 +34,7 @@ struct io_streams_input_stream {
 struct io_streams_output_stream {
   uint8_t kind;
   bool append;
+  bool from_mount;
   wv_node *node;
   uint64_t pos;
   host_io_streams_output_stream_own_t host;

@@ -39,6 +39,14 @@ void filesystem_types_descriptor_destroy(desc_t *self) {
 bool filesystem_types_descriptor_read_via_stream(desc_t *self, uint64_t offset, io_streams_input_stream_t **ret,
                                                  code_t *err) {
   wv_node *n = self->d.node;
+  if (!n) {
+    int32_t h;
+    if (!done(self->d.is_dir ? E_IS_DIRECTORY : wv_host_read_stream(&self->d, offset, &h), err)) return false;
+    *ret = wv_wrap_input((host_io_streams_input_stream_own_t){h});
+    if (!*ret) return done(E_INSUFFICIENT_MEMORY, err);
+    (*ret)->from_mount = true;
+    return true;
+  }
   if (n->kind == N_DIR) return done(E_IS_DIRECTORY, err);
   if (!(self->d.flags & DF_READ) || n->kind != N_FILE) return done(E_BAD_DESCRIPTOR, err);
   io_streams_input_stream_t *s = wv_calloc(sizeof(*s));
@@ -53,6 +61,15 @@ bool filesystem_types_descriptor_read_via_stream(desc_t *self, uint64_t offset, 
 
 static bool output(desc_t *self, uint64_t offset, bool append, io_streams_output_stream_t **ret, code_t *err) {
   wv_node *n = self->d.node;
+  if (!n) {
+    int32_t h;
+    if (!done(self->d.is_dir ? E_BAD_DESCRIPTOR : wv_host_write_stream(&self->d, offset, append, &h), err))
+      return false;
+    *ret = wv_wrap_output((host_io_streams_output_stream_own_t){h});
+    if (!*ret) return done(E_INSUFFICIENT_MEMORY, err);
+    (*ret)->from_mount = true;
+    return true;
+  }
   if (n->kind != N_FILE || !(self->d.flags & DF_WRITE)) return done(E_BAD_DESCRIPTOR, err);
   io_streams_output_stream_t *s = wv_calloc(sizeof(*s));
   if (!s) return done(E_INSUFFICIENT_MEMORY, err);
@@ -76,27 +93,24 @@ bool filesystem_types_descriptor_append_via_stream(desc_t *self, io_streams_outp
 
 bool filesystem_types_descriptor_advise(desc_t *self, uint64_t offset, uint64_t length,
                                         filesystem_types_advice_t advice, code_t *err) {
-  (void)offset, (void)length, (void)advice;
-  return done(self->d.node->kind == N_FILE ? WV_OK : E_BAD_DESCRIPTOR, err);
+  return done(wv_desc_advise(&self->d, offset, length, advice), err);
 }
 
 bool filesystem_types_descriptor_sync_data(desc_t *self, code_t *err) {
-  (void)self, (void)err;
-  return true;  /* nothing to flush: the tree lives in memory */
+  return done(wv_desc_sync(&self->d, true), err);
 }
 
 bool filesystem_types_descriptor_sync(desc_t *self, code_t *err) {
-  (void)self, (void)err;
-  return true;
+  return done(wv_desc_sync(&self->d, false), err);
 }
 
 bool filesystem_types_descriptor_read(desc_t *self, uint64_t length, uint64_t offset, wv_tuple2_list_u8_bool_t *ret,
                                       code_t *err) {
   wv_bytes b;
-  bool borrowed;
-  if (!done(wv_desc_read(&self->d, length, offset, &b, &borrowed), err)) return false;
+  bool borrowed, eof;
+  if (!done(wv_desc_read(&self->d, length, offset, &b, &borrowed, &eof), err)) return false;
   ret->f0 = (wv_list_u8_t){(uint8_t *)b.ptr, b.len};
-  ret->f1 = b.len == 0;  /* like wasmtime: end-of-file only when nothing was read */
+  ret->f1 = eof;
   return true;
 }
 
@@ -120,7 +134,7 @@ bool filesystem_types_descriptor_get_flags(desc_t *self, filesystem_types_descri
 
 bool filesystem_types_descriptor_get_type(desc_t *self, filesystem_types_descriptor_type_t *ret, code_t *err) {
   (void)err;
-  *ret = wv_node_type(self->d.node);
+  *ret = wv_desc_type(&self->d);
   return true;
 }
 
@@ -132,7 +146,7 @@ static void stat_record(const wv_stat *s, filesystem_types_descriptor_stat_t *re
                                                   &ret->data_modification_timestamp,
                                                   &ret->status_change_timestamp};
   for (int i = 0; i < 3; i++) {
-    t[i]->is_some = true;
+    t[i]->is_some = s->has_times >> i & 1;
     t[i]->val.seconds = s->times[i].sec;
     t[i]->val.nanoseconds = s->times[i].nsec;
   }
@@ -140,7 +154,7 @@ static void stat_record(const wv_stat *s, filesystem_types_descriptor_stat_t *re
 
 bool filesystem_types_descriptor_stat(desc_t *self, filesystem_types_descriptor_stat_t *ret, code_t *err) {
   wv_stat s;
-  if (!done(wv_stat_node(self->d.node, &s), err)) return false;
+  if (!done(wv_desc_stat(&self->d, &s), err)) return false;
   stat_record(&s, ret);
   return true;
 }
@@ -168,7 +182,7 @@ static wv_new_time new_time(const filesystem_types_new_timestamp_t *t) {
 bool filesystem_types_descriptor_set_times(desc_t *self, const filesystem_types_new_timestamp_t *atime,
                                            const filesystem_types_new_timestamp_t *mtime, code_t *err) {
   wv_new_time a = new_time(atime), m = new_time(mtime);
-  return done(wv_set_times(self->d.node, &a, &m), err);
+  return done(wv_desc_set_times(&self->d, &a, &m), err);
 }
 
 bool filesystem_types_descriptor_set_times_at(desc_t *self, filesystem_types_path_flags_t path_flags,
@@ -179,27 +193,28 @@ bool filesystem_types_descriptor_set_times_at(desc_t *self, filesystem_types_pat
 }
 
 bool filesystem_types_descriptor_is_same_object(desc_t *self, desc_t *other) {
-  return self->d.node == other->d.node;
+  return wv_desc_same(&self->d, &other->d);
 }
 
-static void hash_value(uint64_t ino, filesystem_types_metadata_hash_value_t *ret) {
-  ret->lower = ino;
-  ret->upper = ino ^ WV_HASH_MIX;
+static void hash_value(const wv_hash *h, filesystem_types_metadata_hash_value_t *ret) {
+  ret->lower = h->lower;
+  ret->upper = h->upper;
 }
 
 bool filesystem_types_descriptor_metadata_hash(desc_t *self, filesystem_types_metadata_hash_value_t *ret,
                                                code_t *err) {
-  (void)err;
-  hash_value(self->d.node->ino, ret);
+  wv_hash h;
+  if (!done(wv_desc_hash(&self->d, &h), err)) return false;
+  hash_value(&h, ret);
   return true;
 }
 
 bool filesystem_types_descriptor_metadata_hash_at(desc_t *self, filesystem_types_path_flags_t path_flags,
                                                   const wv_string_t *path,
                                                   filesystem_types_metadata_hash_value_t *ret, code_t *err) {
-  uint64_t ino;
-  if (!done(wv_ino_at(&self->d, path_flags, path->ptr, path->len, &ino), err)) return false;
-  hash_value(ino, ret);
+  wv_hash h;
+  if (!done(wv_hash_at(&self->d, path_flags, path->ptr, path->len, &h), err)) return false;
+  hash_value(&h, ret);
   return true;
 }
 
@@ -225,18 +240,16 @@ void filesystem_types_directory_entry_stream_destroy(filesystem_types_directory_
 bool filesystem_types_directory_entry_stream_read_directory_entry(
     filesystem_types_directory_entry_stream_t *self, wv_option_filesystem_types_directory_entry_t *ret,
     code_t *err) {
-  wv_listing *l = &self->listing;
-  if (l->index >= l->count) {
-    ret->is_some = false;
-    return true;
-  }
-  uint8_t *name;
-  if (!wv_result_bytes(l->items[l->index].name, l->items[l->index].len, &name))
-    return done(E_INSUFFICIENT_MEMORY, err);
-  ret->is_some = true;
-  ret->val.type = l->items[l->index].type;
-  ret->val.name = (wv_string_t){name, l->items[l->index].len};
-  l->index++;
+  wv_bytes name;
+  uint8_t type;
+  bool owned, more;
+  if (!done(wv_listing_next(&self->listing, &name, &type, &owned, &more), err)) return false;
+  ret->is_some = more;
+  if (!more) return true;
+  uint8_t *p = (uint8_t *)name.ptr;
+  if (!owned && !wv_result_bytes(name.ptr, name.len, &p)) return done(E_INSUFFICIENT_MEMORY, err);
+  ret->val.type = type;
+  ret->val.name = (wv_string_t){p, name.len};
   return true;
 }
 
@@ -288,10 +301,17 @@ bool filesystem_types_descriptor_link_at(desc_t *self, filesystem_types_path_fla
                          new_path->ptr, new_path->len), err);
 }
 
-/* The error code behind a stream error of ours; none for the host's. */
+/* The error code behind a stream error: ours, or the host's for a mounted file's stream;
+ * none for other host streams (stdio). */
 bool filesystem_types_filesystem_error_code(io_error_error_t *e, code_t *ret) {
-  if (e->has_host) return false;
-  *ret = (code_t)e->code;
+  if (!e->has_host) {
+    *ret = (code_t)e->code;
+    return true;
+  }
+  if (!e->from_mount) return false;
+  host_filesystem_types_error_code_t code;
+  if (!host_filesystem_types_filesystem_error_code(host_io_error_error_borrow(e->host), &code)) return false;
+  *ret = code;
   return true;
 }
 

@@ -56,7 +56,8 @@ void wv_stream_failed(io_streams_stream_error_t *err, int code) {
 }
 
 /* A host stream error as ours. */
-static void host_error(io_streams_stream_error_t *err, const host_io_streams_stream_error_t *h) {
+static void host_error(io_streams_stream_error_t *err, const host_io_streams_stream_error_t *h,
+                       bool from_mount) {
   if (h->tag != HOST_IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED) {
     wv_stream_closed(err);
     return;
@@ -68,6 +69,7 @@ static void host_error(io_streams_stream_error_t *err, const host_io_streams_str
     return;
   }
   e->has_host = true;
+  e->from_mount = from_mount;
   e->host = h->val.last_operation_failed;
   err->tag = IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED;
   err->val.last_operation_failed = e;
@@ -171,7 +173,7 @@ bool io_streams_input_stream_read(io_streams_input_stream_t *self, uint64_t len,
   host_io_streams_stream_error_t h;
   if (host_io_streams_input_stream_read(host_io_streams_input_stream_borrow(self->host), len, ret, &h))
     return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -182,7 +184,7 @@ bool io_streams_input_stream_blocking_read(io_streams_input_stream_t *self, uint
   if (host_io_streams_input_stream_blocking_read(host_io_streams_input_stream_borrow(self->host), len,
                                                  ret, &h))
     return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -209,7 +211,7 @@ bool io_streams_input_stream_skip(io_streams_input_stream_t *self, uint64_t len,
   host_io_streams_stream_error_t h;
   if (host_io_streams_input_stream_skip(host_io_streams_input_stream_borrow(self->host), len, ret, &h))
     return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -220,7 +222,7 @@ bool io_streams_input_stream_blocking_skip(io_streams_input_stream_t *self, uint
   if (host_io_streams_input_stream_blocking_skip(host_io_streams_input_stream_borrow(self->host), len,
                                                  ret, &h))
     return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -273,7 +275,7 @@ bool io_streams_output_stream_check_write(io_streams_output_stream_t *self, uint
   }
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_check_write(HOST_OUT(self), ret, &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -282,7 +284,7 @@ bool io_streams_output_stream_write(io_streams_output_stream_t *self, const wv_l
   if (self->kind == S_FILE) return file_write(self, contents->ptr, contents->len, err);
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_write(HOST_OUT(self), contents, &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -292,7 +294,7 @@ bool io_streams_output_stream_blocking_write_and_flush(io_streams_output_stream_
   if (self->kind == S_FILE) return file_write(self, contents->ptr, contents->len, err);
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_blocking_write_and_flush(HOST_OUT(self), contents, &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -300,7 +302,7 @@ bool io_streams_output_stream_flush(io_streams_output_stream_t *self, io_streams
   if (self->kind == S_FILE) return true;  /* nothing is buffered */
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_flush(HOST_OUT(self), &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -309,7 +311,7 @@ bool io_streams_output_stream_blocking_flush(io_streams_output_stream_t *self,
   if (self->kind == S_FILE) return true;
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_blocking_flush(HOST_OUT(self), &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -339,7 +341,7 @@ bool io_streams_output_stream_write_zeroes(io_streams_output_stream_t *self, uin
   if (self->kind == S_FILE) return file_write_zeroes(self, len, err);
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_write_zeroes(HOST_OUT(self), len, &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -349,7 +351,7 @@ bool io_streams_output_stream_blocking_write_zeroes_and_flush(io_streams_output_
   if (self->kind == S_FILE) return file_write_zeroes(self, len, err);
   host_io_streams_stream_error_t h;
   if (host_io_streams_output_stream_blocking_write_zeroes_and_flush(HOST_OUT(self), len, &h)) return true;
-  host_error(err, &h);
+  host_error(err, &h, self->from_mount);
   return false;
 }
 
@@ -383,7 +385,7 @@ bool io_streams_output_stream_splice(io_streams_output_stream_t *self, io_stream
     if (host_io_streams_output_stream_splice(HOST_OUT(self), host_io_streams_input_stream_borrow(src->host),
                                              len, ret, &h))
       return true;
-    host_error(err, &h);
+    host_error(err, &h, self->from_mount);
     return false;
   }
   return splice_copy(self, src, len, false, ret, err);
@@ -398,7 +400,7 @@ bool io_streams_output_stream_blocking_splice(io_streams_output_stream_t *self,
                                                       host_io_streams_input_stream_borrow(src->host), len,
                                                       ret, &h))
       return true;
-    host_error(err, &h);
+    host_error(err, &h, self->from_mount);
     return false;
   }
   return splice_copy(self, src, len, true, ret, err);

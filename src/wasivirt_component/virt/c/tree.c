@@ -43,7 +43,17 @@ wv_tree *wv_tree_get(void) {
   }
   root->kind = N_DIR;
   root->links = 1;
-  if (h->present) {
+  if (h->present && (h->flags & IMG_ROOT_MOUNT)) {  /* vfs.mount("/", ...) */
+    root->kind = N_MOUNT;
+    root->ino = h->root;
+    root->u.mount.blob = h->root;
+    root->u.mount.mount = wv_mount_of(h->root);
+    if (!root->u.mount.mount) {
+      wv_free(root);
+      tree.error = E_IO;
+      return &tree;
+    }
+  } else if (h->present) {
     root->ino = h->root;  /* image nodes keep their blob number as inode */
     root->u.dir.blob = h->root;
     if (h->flags & IMG_ROOT_READ_ONLY) root->flags |= NF_READ_ONLY;
@@ -261,11 +271,24 @@ static int materialize(wv_node *d, wv_dirent *e) {
       break;
     default:
       n->u.mount.blob = e->raw_blob;
+      if (e->raw_kind == K_MOUNT) {
+        n->u.mount.mount = wv_mount_of(e->raw_blob);
+        if (!n->u.mount.mount) {
+          wv_free(n);
+          return E_IO;  /* a malformed mount descriptor */
+        }
+      }
       break;
   }
   n->refs = 1;
   e->node = n;
   return WV_OK;
+}
+
+wv_dirent *wv_dir_find(wv_node *d, const uint8_t *name, size_t len) {
+  if (wv_dir_entries(d) != WV_OK) return 0;
+  int32_t i = find(d, name, len, 0);
+  return i < 0 ? 0 : &d->u.dir.ents[i];
 }
 
 int wv_dir_lookup(wv_node *d, const uint8_t *name, size_t len, wv_node **out) {

@@ -56,7 +56,7 @@ typedef struct { const uint8_t *ptr; size_t len; } wv_bytes;
 
 /* -- the image (image.c, docs/image-format.md) ---------------------------------------- */
 enum { K_DIRECTORY = 1, K_FILE = 2, K_SYMLINK = 3, K_MOUNT = 4, K_TMP = 5 };
-enum { IMG_TREE_READ_ONLY = 1, IMG_ROOT_READ_ONLY = 2 };
+enum { IMG_TREE_READ_ONLY = 1, IMG_ROOT_READ_ONLY = 2, IMG_ROOT_MOUNT = 4 };
 
 typedef struct {
   bool present;                /* false: no image was spliced in (an empty tree) */
@@ -113,7 +113,7 @@ struct wv_node {
       const uint8_t *target;
       uint32_t len;
     } link;
-    struct {               /* N_MOUNT */
+    struct {               /* N_MOUNT: a host mount (kind 4) or a reserved kind (mount NULL) */
       wv_mount *mount;
       uint32_t blob;
     } mount;
@@ -133,6 +133,7 @@ void wv_node_unref(wv_node *n);
 void wv_node_discard(wv_node *n);     /* free a node nothing references yet */
 int wv_dir_entries(wv_node *d);         /* decode the listing if needed */
 int wv_dir_lookup(wv_node *d, const uint8_t *name, size_t len, wv_node **out);
+wv_dirent *wv_dir_find(wv_node *d, const uint8_t *name, size_t len);  /* no node is made */
 int wv_dir_add(wv_node *d, const uint8_t *name, size_t len, wv_node *node);
 void wv_dir_remove(wv_node *d, const uint8_t *name, size_t len);
 uint64_t wv_dir_size(wv_node *d);
@@ -153,29 +154,66 @@ int wv_file_write(wv_node *f, uint64_t off, const uint8_t *buf, size_t len);
 int wv_file_set_size(wv_node *f, uint64_t size);
 
 /* -- path resolution (paths.c) -------------------------------------------------------- */
+/* Where a path leads. Inside the virtual tree: `parent`, `name`, `node`. Inside a host
+ * mount: `mount` is set, and the host call to make is on `host_base` with `host_path`
+ * (relative to it, owned by the result: free with wv_resolved_free); `host_follow` says
+ * whether the host should follow a symlink in last position; `host_kind` is what the last
+ * component is when the resolver looked (WM_UNKNOWN when the host resolves it itself). */
+enum { WM_UNKNOWN, WM_MISSING, WM_DIR, WM_FILE, WM_SYMLINK, WM_OTHER };
+
 typedef struct {
   wv_node *parent;         /* NULL when the path names a directory itself (ends in . or ..) */
   const uint8_t *name;     /* last component (into the caller's path or a symlink target) */
   size_t name_len;
   wv_node *node;           /* NULL when the last component does not exist */
   bool trailing_slash;
+  wv_mount *mount;
+  int32_t host_base;
+  uint8_t *host_path;
+  size_t host_len;
+  bool host_follow;
+  bool host_hidden;        /* the last name is hidden by the mount's policy */
+  bool names_itself;       /* the path ends in . or .. (no parent/name) */
+  uint8_t host_kind;
 } wv_resolved;
 
-int wv_resolve(wv_node *base, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
+typedef struct wv_desc wv_desc;
+int wv_resolve(wv_desc *base, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
                wv_resolved *out);
+void wv_resolved_free(wv_resolved *r);
 int wv_resolve_existing(wv_node *base, const uint8_t *path, size_t len, bool follow, wv_node **out);
 
+/* -- host mounts (mount.c) ------------------------------------------------------------ */
+wv_mount *wv_mount_of(uint32_t blob);            /* NULL for a malformed descriptor */
+int wv_mount_ready(wv_mount *m, int32_t *root);  /* the mount's root descriptor on the host */
+bool wv_mount_is_file(wv_mount *m);
+bool wv_mount_hides(wv_mount *m, const uint8_t *name, size_t len);
+bool wv_mount_has_hides(wv_mount *m);
+wv_bytes wv_mount_path(wv_mount *m);             /* inside the preopen ("." for all of it) */
+bool wv_mount_read_only(wv_mount *m);
+/* What `rel` (relative to `base`) is on the host, without following a last symlink. */
+int wv_host_lookup(int32_t base, const uint8_t *rel, size_t len, uint8_t *kind);
+/* A host symlink's target (heap bytes, the caller frees them). */
+int wv_host_link_target(int32_t base, const uint8_t *rel, size_t len, wv_bytes *target);
+
 /* -- descriptors (fs.c) --------------------------------------------------------------- */
-typedef struct {
-  wv_node *node;   /* holds a reference */
-  uint8_t flags;   /* descriptor-flags */
-} wv_desc;
+struct wv_desc {
+  wv_node *node;     /* virtual: holds a reference; NULL for a host descriptor */
+  uint8_t flags;     /* descriptor-flags */
+  wv_mount *mount;   /* host: the mount it belongs to */
+  int32_t host;      /* host: its handle (-1: the mount's host directory is missing) */
+  bool borrowed;     /* host: the mount's root, owned by the mount */
+  bool is_dir;       /* host: a directory */
+};
 
 typedef struct {
   uint8_t type;
+  uint8_t has_times;   /* bit i: times[i] is known (the host may not know all three) */
   uint64_t links, size;
-  wv_time times[3];
+  wv_time times[3];    /* data access, data modification, status change */
 } wv_stat;
+
+typedef struct { uint64_t lower, upper; } wv_hash;
 
 typedef struct { uint8_t kind; wv_time t; } wv_new_time;  /* kind: 0 no-change, 1 now, 2 t */
 
@@ -185,7 +223,12 @@ int wv_stat_node(wv_node *n, wv_stat *out);
 int wv_open_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len, uint8_t open_flags,
                uint8_t flags, wv_desc *out);
 int wv_stat_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len, wv_stat *out);
-int wv_ino_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len, uint64_t *ino);
+int wv_hash_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len, wv_hash *out);
+int wv_desc_hash(wv_desc *d, wv_hash *out);
+int wv_desc_stat(wv_desc *d, wv_stat *out);
+int wv_desc_set_times(wv_desc *d, const wv_new_time *atime, const wv_new_time *mtime);
+bool wv_desc_same(wv_desc *a, wv_desc *b);
+uint8_t wv_desc_type(wv_desc *d);
 int wv_set_times(wv_node *n, const wv_new_time *atime, const wv_new_time *mtime);
 int wv_set_times_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len,
                     const wv_new_time *atime, const wv_new_time *mtime);
@@ -198,17 +241,54 @@ int wv_unlink_file_at(wv_desc *d, const uint8_t *path, size_t len);
 int wv_remove_directory_at(wv_desc *d, const uint8_t *path, size_t len);
 int wv_rename_at(wv_desc *d, const uint8_t *old_path, size_t olen, wv_desc *nd,
                  const uint8_t *new_path, size_t nlen);
-int wv_desc_read(wv_desc *d, uint64_t len, uint64_t off, wv_bytes *out, bool *borrowed);
+/* `*eof`: end of file reached (for virtual files: nothing was read, as wasmtime) */
+int wv_desc_read(wv_desc *d, uint64_t len, uint64_t off, wv_bytes *out, bool *borrowed, bool *eof);
 int wv_desc_write(wv_desc *d, const uint8_t *buf, size_t len, uint64_t off);
 int wv_desc_set_size(wv_desc *d, uint64_t size);
+int wv_desc_advise(wv_desc *d, uint64_t off, uint64_t len, uint8_t advice);
+int wv_desc_sync(wv_desc *d, bool data_only);
 
-/* A snapshot of a directory's entries, taken at `read-directory`. */
+/* A directory's entries: a snapshot taken at `read-directory` for a virtual directory, the
+ * host's stream (filtered by the mount's policy) for a host one. */
 typedef struct {
   uint32_t count, index;
   struct { const uint8_t *name; uint16_t len; uint8_t type; } *items;
-  uint8_t *names;  /* owned copies of names that were not the image's */
+  uint8_t *names;      /* owned copies of names that were not the image's */
+  int32_t host;        /* host directory-entry-stream, or -1 */
+  wv_mount *mount;
 } wv_listing;
 int wv_list_directory(wv_desc *d, wv_listing *out);
+/* The next entry: false at the end; `*owned` says `name` is a heap copy for the caller. */
+int wv_listing_next(wv_listing *l, wv_bytes *name, uint8_t *type, bool *owned, bool *more);
 void wv_listing_free(wv_listing *l);
+
+/* -- the host side of mounts (mount.c): the core's operations on host paths ----------- */
+int wv_host_open_at(const wv_resolved *r, bool follow, uint8_t open_flags, uint8_t flags, wv_desc *out);
+int wv_host_stat_at(const wv_resolved *r, bool follow, wv_stat *out);
+int wv_host_hash_at(const wv_resolved *r, bool follow, wv_hash *out);
+int wv_host_set_times_at(const wv_resolved *r, bool follow, const wv_new_time *a, const wv_new_time *m);
+int wv_host_readlink_at(const wv_resolved *r, wv_bytes *out);  /* heap bytes */
+int wv_host_create_directory_at(const wv_resolved *r);
+int wv_host_symlink_at(const uint8_t *target, size_t tlen, const wv_resolved *r);
+int wv_host_link_at(const wv_resolved *old, const wv_resolved *nw);
+int wv_host_unlink_file_at(const wv_resolved *r);
+int wv_host_remove_directory_at(const wv_resolved *r);
+int wv_host_rename_at(const wv_resolved *old, const wv_resolved *nw);
+int wv_host_stat(wv_desc *d, wv_stat *out);
+int wv_host_hash(wv_desc *d, wv_hash *out);
+int wv_host_set_times(wv_desc *d, const wv_new_time *a, const wv_new_time *m);
+int wv_host_read(wv_desc *d, uint64_t len, uint64_t off, wv_bytes *out, bool *eof);  /* heap bytes */
+int wv_host_write(wv_desc *d, const uint8_t *buf, size_t len, uint64_t off);
+int wv_host_set_size(wv_desc *d, uint64_t size);
+int wv_host_advise(wv_desc *d, uint64_t off, uint64_t len, uint8_t advice);
+int wv_host_sync(wv_desc *d, bool data_only);
+int wv_host_read_directory(wv_desc *d, int32_t *stream);
+int wv_host_read_stream(wv_desc *d, uint64_t off, int32_t *stream);              /* input-stream */
+int wv_host_write_stream(wv_desc *d, uint64_t off, bool append, int32_t *stream); /* output-stream */
+int wv_host_next_entry(wv_listing *l, wv_bytes *name, uint8_t *type, bool *more);
+void wv_host_close_listing(wv_listing *l);
+bool wv_host_same(wv_desc *a, wv_desc *b);
+void wv_host_release(wv_desc *d);
+uint8_t wv_mount_type(wv_mount *m);  /* T_DIRECTORY / T_REGULAR, T_UNKNOWN when missing */
 
 #endif
