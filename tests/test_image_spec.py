@@ -489,3 +489,48 @@ def test_spec_module_globals(tmp_path):
 def test_inline_content_is_kept_inline(tmp_path):
     vfs = load_spec(spec(tmp_path, 'vfs = VFS()\nvfs.dir("/").file("f", "x")\n'))
     assert isinstance(vfs.root.entries["f"].source, InlineSource)
+
+
+# -- host mounts ---------------------------------------------------------------------------
+def test_mounts_record_their_policy_and_place(tmp_path):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "shadowed").mkdir()
+    path = spec(tmp_path, """
+        vfs = VFS(read_only=True)
+        vfs.embed("/app", "assets")
+        vfs.mount("/app/shadowed", host="out")
+        vfs.mount("/data", host="data", path="./sub//dir/", read_only=True, hide=["*.key", ".git"])
+    """)
+    vfs = load_spec(path)
+    (guest1, m1), (guest2, m2) = vfs.mounts()
+    assert (guest1, m1.host, m1.path, m1.read_only, m1.hide) == ("/app/shadowed", "out", ".", False, ())
+    assert (guest2, m2.host, m2.path, m2.read_only, m2.hide) == ("/data", "data", "sub/dir", True, ("*.key", ".git"))
+    assert (m1.guest, m2.origin.line) == ("/app/shadowed", 5)
+
+
+@pytest.mark.parametrize("call,message", [
+    ('vfs.mount("/m", host="")', 'mount: host must be the non-empty name of a runtime preopen'),
+    ('vfs.mount("/m", host=3)', 'mount: host must be the non-empty name of a runtime preopen'),
+    ('vfs.mount("/m", host="d", path="../up")', "mount: path '../up' must stay inside the preopen"),
+    ('vfs.mount("/m", host="d", path="/abs")', "mount: path '/abs' must stay inside the preopen"),
+    ('vfs.mount("/m", host="d", hide="*.key")', "mount: hide must be a list of name patterns, not str"),
+    ('vfs.mount("/m", host="d", hide=["a/b"])', "mount: hide pattern 'a/b' must be a non-empty name pattern"),
+    ('vfs.mount("m", host="d")', "guest path 'm' must be absolute"),
+])
+def test_bad_mounts(tmp_path, call, message):
+    err = error_of(spec(tmp_path, f"vfs = VFS()\n{call}\n"))
+    assert err.message.startswith(f"{tmp_path / 'spec.py'}:3: ") and message in err.message, err.message
+
+
+def test_a_mount_at_root_stands_alone(tmp_path):
+    before = error_of(spec(tmp_path, 'vfs = VFS()\nvfs.dir("/etc")\nvfs.mount("/", host="all")\n'))
+    assert "a mount at / must be the only thing in the spec" in before.message
+    after = error_of(spec(tmp_path, 'vfs = VFS()\nvfs.mount("/", host="all")\nvfs.dir("/etc")\n', "b.py"))
+    assert after.message.startswith(f"{tmp_path / 'b.py'}:4: cannot add /etc: / is a host mount")
+
+
+def test_nothing_goes_inside_a_mount_and_a_mount_needs_a_directory_spot(tmp_path):
+    inside = error_of(spec(tmp_path, 'vfs = VFS()\nvfs.mount("/m", host="d")\nvfs.dir("/m/x")\n'))
+    assert "/m is a host mount (its contents come from the host at run time)" in inside.message
+    over_file = error_of(spec(tmp_path, 'vfs = VFS()\nvfs.dir("/").file("f")\nvfs.mount("/f", host="d")\n', "c.py"))
+    assert "cannot mount over /f: it is not a directory" in over_file.message

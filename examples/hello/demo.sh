@@ -40,11 +40,11 @@ step "Compile examples/vfs/app.c, a program that looks around its filesystem" \
     "$PY" -m ziglang cc -target wasm32-wasi -O2 -s examples/vfs/app.c -o "$OUT/app.core.wasm"
 step "The spec: the tree the program will see" \
     cat examples/vfs/spec.py
-step "Compose: adapt + build the image + virtualizer + compose + validate (first time builds the virtualizer, ~20 s)" \
+step "Compose: adapt + build the image + splice it into the virtualizer + compose + validate (the first time builds the virtualizer from C, ~1 s)" \
     "$WASIVIRT" compose "$OUT/app.core.wasm" --vfs examples/vfs/spec.py -o "$OUT/app.wasm"
 step "Isolation: the composed program imports no wasi:filesystem at all" \
     "$WASIVIRT" inspect "$OUT/app.wasm"
-step "Run it (the first run compiles it, ~20 s; later runs start at once)" \
+step "Run it (the first run compiles it, a fraction of a second; later runs start at once)" \
     "$WASIVIRT" run "$OUT/app.wasm"
 
 printf '\n%sdemo finished%s: the C program saw only the tree from spec.py, never the host\n' "$bold" "$plain"

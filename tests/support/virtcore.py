@@ -88,8 +88,8 @@ def _stat(record: object) -> tuple:
 class Vfs:
     """One fresh virtualizer instance serving `image`."""
 
-    def __init__(self, image: bytes) -> None:
-        self.v = Virt(image)
+    def __init__(self, image: bytes, memory_limit: int | None = None) -> None:
+        self.v = Virt(image, memory_limit=memory_limit)
 
     def preopens(self) -> list:
         return [(Descriptor(self.v, d), name)

@@ -41,7 +41,7 @@ bool filesystem_types_descriptor_read_via_stream(desc_t *self, uint64_t offset, 
   wv_node *n = self->d.node;
   if (!n) {
     int32_t h;
-    if (!done(self->d.is_dir ? E_IS_DIRECTORY : wv_host_read_stream(&self->d, offset, &h), err)) return false;
+    if (!done(wv_host_read_stream(&self->d, offset, &h), err)) return false;
     *ret = wv_wrap_input((host_io_streams_input_stream_own_t){h});
     if (!*ret) return done(E_INSUFFICIENT_MEMORY, err);
     (*ret)->from_mount = true;
@@ -63,8 +63,7 @@ static bool output(desc_t *self, uint64_t offset, bool append, io_streams_output
   wv_node *n = self->d.node;
   if (!n) {
     int32_t h;
-    if (!done(self->d.is_dir ? E_BAD_DESCRIPTOR : wv_host_write_stream(&self->d, offset, append, &h), err))
-      return false;
+    if (!done(wv_host_write_stream(&self->d, offset, append, &h), err)) return false;
     *ret = wv_wrap_output((host_io_streams_output_stream_own_t){h});
     if (!*ret) return done(E_INSUFFICIENT_MEMORY, err);
     (*ret)->from_mount = true;
@@ -127,14 +126,20 @@ bool filesystem_types_descriptor_set_size(desc_t *self, uint64_t size, code_t *e
 
 /* -- metadata ----------------------------------------------------------------------------- */
 bool filesystem_types_descriptor_get_flags(desc_t *self, filesystem_types_descriptor_flags_t *ret, code_t *err) {
-  (void)err;
-  *ret = self->d.flags;
+  uint8_t flags;
+  if (!done(wv_desc_flags(&self->d, &flags), err)) return false;
+  *ret = flags;
   return true;
 }
 
 bool filesystem_types_descriptor_get_type(desc_t *self, filesystem_types_descriptor_type_t *ret, code_t *err) {
-  (void)err;
-  *ret = wv_desc_type(&self->d);
+  if (self->d.node) {
+    *ret = wv_node_type(self->d.node);
+    return true;
+  }
+  uint8_t type;
+  if (!done(wv_host_type(&self->d, &type), err)) return false;
+  *ret = type;
   return true;
 }
 

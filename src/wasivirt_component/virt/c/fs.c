@@ -105,7 +105,14 @@ bool wv_desc_same(wv_desc *a, wv_desc *b) {
 
 uint8_t wv_desc_type(wv_desc *d) {
   if (d->node) return wv_node_type(d->node);
-  return d->is_dir ? T_DIRECTORY : T_REGULAR;
+  uint8_t type;
+  return wv_host_type(d, &type) == WV_OK ? type : T_UNKNOWN;
+}
+
+int wv_desc_flags(wv_desc *d, uint8_t *flags) {
+  if (!d->node) return wv_host_flags(d, flags);
+  *flags = d->flags;
+  return WV_OK;
 }
 
 int wv_set_times(wv_node *n, const wv_new_time *atime, const wv_new_time *mtime) {
@@ -209,7 +216,7 @@ static int open_virtual(wv_resolved *r, uint8_t open_flags, uint8_t flags, wv_de
 
 int wv_open_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len, uint8_t open_flags,
                uint8_t flags, wv_desc *out) {
-  if (d->node ? d->node->kind != N_DIR : !d->is_dir) return E_NOT_DIRECTORY;
+  if (d->node && d->node->kind != N_DIR) return E_NOT_DIRECTORY;
   if (flags & DF_SYNC_FLAGS) return E_UNSUPPORTED;  /* as wasmtime */
   if ((open_flags & OF_DIRECTORY) && (open_flags & (OF_CREATE | OF_EXCLUSIVE | OF_TRUNCATE)))
     return E_INVALID;
@@ -287,8 +294,7 @@ int wv_symlink_at(wv_desc *d, const uint8_t *target, size_t tlen, const uint8_t 
 
 int wv_link_at(wv_desc *d, uint8_t old_flags, const uint8_t *old_path, size_t olen, wv_desc *nd,
                const uint8_t *new_path, size_t nlen) {
-  if (d->node ? d->node->kind != N_DIR : !d->is_dir) return E_NOT_DIRECTORY;
-  if (nd->node ? nd->node->kind != N_DIR : !nd->is_dir) return E_NOT_DIRECTORY;
+  if ((d->node && d->node->kind != N_DIR) || (nd->node && nd->node->kind != N_DIR)) return E_NOT_DIRECTORY;
   if (old_flags & PF_SYMLINK_FOLLOW) return E_INVALID;  /* as wasmtime */
   wv_resolved o, n;
   int err = lookup(d, 0, old_path, olen, &o);
@@ -425,8 +431,7 @@ static int rename_virtual(wv_resolved *o, wv_resolved *n) {
 
 int wv_rename_at(wv_desc *d, const uint8_t *old_path, size_t olen, wv_desc *nd,
                  const uint8_t *new_path, size_t nlen) {
-  if (d->node ? d->node->kind != N_DIR : !d->is_dir) return E_NOT_DIRECTORY;
-  if (nd->node ? nd->node->kind != N_DIR : !nd->is_dir) return E_NOT_DIRECTORY;
+  if ((d->node && d->node->kind != N_DIR) || (nd->node && nd->node->kind != N_DIR)) return E_NOT_DIRECTORY;
   /* both parents are resolved before either last component is looked at (rename(2)) */
   wv_resolved o, n;
   int err = wv_resolve(d, old_path, olen, false, true, &o);
@@ -449,7 +454,6 @@ int wv_rename_at(wv_desc *d, const uint8_t *old_path, size_t olen, wv_desc *nd,
 /* -- file data ---------------------------------------------------------------------------- */
 int wv_desc_read(wv_desc *d, uint64_t len, uint64_t off, wv_bytes *out, bool *borrowed, bool *eof) {
   if (!d->node) {
-    if (d->is_dir) return E_BAD_DESCRIPTOR;
     *borrowed = false;
     return wv_host_read(d, len, off, out, eof);
   }
@@ -460,13 +464,13 @@ int wv_desc_read(wv_desc *d, uint64_t len, uint64_t off, wv_bytes *out, bool *bo
 }
 
 int wv_desc_write(wv_desc *d, const uint8_t *buf, size_t len, uint64_t off) {
-  if (!d->node) return d->is_dir ? E_BAD_DESCRIPTOR : wv_host_write(d, buf, len, off);
+  if (!d->node) return wv_host_write(d, buf, len, off);
   if (d->node->kind != N_FILE || !(d->flags & DF_WRITE)) return E_BAD_DESCRIPTOR;
   return wv_file_write(d->node, off, buf, len);
 }
 
 int wv_desc_set_size(wv_desc *d, uint64_t size) {
-  if (!d->node) return d->is_dir ? E_BAD_DESCRIPTOR : wv_host_set_size(d, size);
+  if (!d->node) return wv_host_set_size(d, size);
   if (d->node->kind != N_FILE) return E_BAD_DESCRIPTOR;
   if (!(d->flags & DF_WRITE)) return E_INVALID;  /* ftruncate on a descriptor not open for writing */
   return wv_file_set_size(d->node, size);
@@ -494,7 +498,6 @@ static uint8_t listed_type(wv_node *dir, wv_dirent *e) {
 int wv_list_directory(wv_desc *d, wv_listing *out) {
   *out = (wv_listing){.host = -1};
   if (!d->node) {
-    if (!d->is_dir) return E_NOT_DIRECTORY;
     out->mount = d->mount;
     return wv_host_read_directory(d, &out->host);
   }

@@ -36,6 +36,8 @@ struct wv_mount {
 
 static wv_mount *mounts;
 
+#define LIVE(d) do { if ((d)->host < 0) return E_NO_ENTRY; } while (0)
+
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 bool wv_utf8_valid(const uint8_t *s, size_t n);
 
@@ -270,16 +272,37 @@ static host_filesystem_types_new_timestamp_t to_host_time(const wv_new_time *t) 
 }
 
 static int host_desc(int32_t handle, wv_mount *m, wv_desc *out) {
-  hcode code;
-  host_filesystem_types_descriptor_type_t type;
-  host_filesystem_types_descriptor_flags_t flags;
-  if (!host_filesystem_types_descriptor_get_type((hdesc){handle}, &type, &code) ||
-      !host_filesystem_types_descriptor_get_flags((hdesc){handle}, &flags, &code)) {
-    host_filesystem_types_descriptor_drop((host_filesystem_types_descriptor_own_t){handle});
-    return code;
+  /* type and flags are asked only when someone needs them: a host call costs more than
+   * the rest of an open */
+  *out = (wv_desc){.mount = m, .host = handle};
+  return WV_OK;
+}
+
+int wv_host_type(wv_desc *d, uint8_t *type) {
+  LIVE(d);
+  if (d->is_dir) {
+    *type = T_DIRECTORY;
+    return WV_OK;
   }
-  *out = (wv_desc){.mount = m, .host = handle, .flags = flags,
-                   .is_dir = type == HOST_FILESYSTEM_TYPES_DESCRIPTOR_TYPE_DIRECTORY};
+  host_filesystem_types_descriptor_type_t t;
+  hcode code;
+  if (!host_filesystem_types_descriptor_get_type((hdesc){d->host}, &t, &code)) return code;
+  *type = t;
+  return WV_OK;
+}
+
+int wv_host_flags(wv_desc *d, uint8_t *flags) {
+  if (d->flags_known || d->host < 0) {
+    *flags = d->flags;
+    return WV_OK;
+  }
+  host_filesystem_types_descriptor_flags_t f;
+  hcode code;
+  if (!host_filesystem_types_descriptor_get_flags((hdesc){d->host}, &f, &code)) return code;
+  if (d->mount->read_only) f &= ~(DF_WRITE | DF_MUTATE_DIRECTORY);
+  d->flags = f;
+  d->flags_known = true;
+  *flags = f;
   return WV_OK;
 }
 
@@ -287,14 +310,10 @@ static int host_desc(int32_t handle, wv_mount *m, wv_desc *out) {
 int wv_mount_root_desc(wv_mount *m, wv_desc *out) {
   int32_t root;
   if (wv_mount_ready(m, &root) != WV_OK || m->state != M_DIR) {
-    *out = (wv_desc){.mount = m, .host = -1, .is_dir = true, .flags = DF_READ};
+    *out = (wv_desc){.mount = m, .host = -1, .is_dir = true, .flags = DF_READ, .flags_known = true};
     return WV_OK;  /* every call through it answers no-entry */
   }
-  hcode code;
-  host_filesystem_types_descriptor_flags_t flags;
-  if (!host_filesystem_types_descriptor_get_flags((hdesc){root}, &flags, &code)) return code;
-  if (m->read_only) flags &= ~(DF_WRITE | DF_MUTATE_DIRECTORY);
-  *out = (wv_desc){.mount = m, .host = root, .borrowed = true, .is_dir = true, .flags = flags};
+  *out = (wv_desc){.mount = m, .host = root, .borrowed = true, .is_dir = true};
   return WV_OK;
 }
 
@@ -442,8 +461,6 @@ int wv_host_rename_at(const wv_resolved *old, const wv_resolved *nw) {
 }
 
 /* -- operations on host descriptors ------------------------------------------------------------ */
-#define LIVE(d) do { if ((d)->host < 0) return E_NO_ENTRY; } while (0)
-
 int wv_host_stat(wv_desc *d, wv_stat *out) {
   LIVE(d);
   host_filesystem_types_descriptor_stat_t st;

@@ -278,7 +278,7 @@ static int resolve(walk *w, const uint8_t *path, size_t len, bool follow, bool k
 int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
                wv_resolved *out) {
   *out = (wv_resolved){0};
-  if (d->node ? d->node->kind != N_DIR : !d->is_dir) return E_NOT_DIRECTORY;
+  if (d->node && d->node->kind != N_DIR) return E_NOT_DIRECTORY;  /* (a host one: the host says) */
   if (!d->node && d->host < 0) return E_NO_ENTRY;  /* a mount whose host directory is missing */
   if (len == 0) return E_NO_ENTRY;
   if (path[0] == '/') return E_NOT_PERMITTED;

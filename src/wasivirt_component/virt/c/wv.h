@@ -203,7 +203,8 @@ struct wv_desc {
   wv_mount *mount;   /* host: the mount it belongs to */
   int32_t host;      /* host: its handle (-1: the mount's host directory is missing) */
   bool borrowed;     /* host: the mount's root, owned by the mount */
-  bool is_dir;       /* host: a directory */
+  bool is_dir;       /* host: known to be a directory (a mount's root); else the host decides */
+  bool flags_known;  /* host: `flags` holds the host's answer (asked on first use, not at open) */
 };
 
 typedef struct {
@@ -229,6 +230,7 @@ int wv_desc_stat(wv_desc *d, wv_stat *out);
 int wv_desc_set_times(wv_desc *d, const wv_new_time *atime, const wv_new_time *mtime);
 bool wv_desc_same(wv_desc *a, wv_desc *b);
 uint8_t wv_desc_type(wv_desc *d);
+int wv_desc_flags(wv_desc *d, uint8_t *flags);
 int wv_set_times(wv_node *n, const wv_new_time *atime, const wv_new_time *mtime);
 int wv_set_times_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len,
                     const wv_new_time *atime, const wv_new_time *mtime);
@@ -289,6 +291,8 @@ int wv_host_next_entry(wv_listing *l, wv_bytes *name, uint8_t *type, bool *more)
 void wv_host_close_listing(wv_listing *l);
 bool wv_host_same(wv_desc *a, wv_desc *b);
 void wv_host_release(wv_desc *d);
+int wv_host_type(wv_desc *d, uint8_t *type);
+int wv_host_flags(wv_desc *d, uint8_t *flags);
 uint8_t wv_mount_type(wv_mount *m);  /* T_DIRECTORY / T_REGULAR, T_UNKNOWN when missing */
 
 #endif

@@ -302,7 +302,7 @@ class _Generator:
             "static inline __attribute__((unused)) float wv_f32_from_bits(int32_t i) { union { float f; int32_t i; } u = { .i = i }; return u.f; }",
             "static inline __attribute__((unused)) int64_t wv_f64_bits(double f) { union { double f; int64_t i; } u = { .f = f }; return u.i; }",
             "static inline __attribute__((unused)) double wv_f64_from_bits(int64_t i) { union { double f; int64_t i; } u = { .i = i }; return u.f; }",
-            f"static uint8_t wv_ret_area[{self.ret_area}] __attribute__((aligned(8)));", "",
+            f"static uint8_t wv_ret_area[{self.ret_area}] __attribute__((aligned(8), unused));", "",
             *source, ""])
         return GeneratedGlue(header, body)
 
