@@ -659,34 +659,28 @@ def _contains_own_of(t: Any, ours: Any) -> bool:
     return any(_contains_own_of(c, ours) for c in _children(t))
 
 
-def _coerce_down(expr: str, have: str, want: str) -> str:
-    """A joined flat value as the case's own flat type (CanonicalABI lift_flat_variant)."""
+# Joined flat types (CanonicalABI lift_flat_variant / lower_flat_variant): how a case's own
+# flat value is read back from the joined slot (down) and widened into it (up).
+_DOWN = {("i32", "f32"): "wv_f32_from_bits({})", ("i64", "i32"): "(int32_t)({})",
+         ("i64", "f32"): "wv_f32_from_bits((int32_t)({}))", ("i64", "f64"): "wv_f64_from_bits({})"}
+_UP = {("f32", "i32"): "wv_f32_bits({})", ("i32", "i64"): "(int64_t)(uint32_t)({})",
+       ("f32", "i64"): "(int64_t)(uint32_t)wv_f32_bits({})", ("f64", "i64"): "wv_f64_bits({})"}
+
+
+def _coerce(table: dict[tuple[str, str], str], expr: str, have: str, want: str) -> str:
     if have == want:
         return expr
-    match (have, want):
-        case ("i32", "f32"):
-            return f"wv_f32_from_bits({expr})"
-        case ("i64", "i32"):
-            return f"(int32_t)({expr})"
-        case ("i64", "f32"):
-            return f"wv_f32_from_bits((int32_t)({expr}))"
-        case ("i64", "f64"):
-            return f"wv_f64_from_bits({expr})"
-    raise GlueError(f"cannot coerce {have} to {want}")
+    template = table.get((have, want))
+    if template is None:
+        raise GlueError(f"cannot coerce {have} to {want}")
+    return template.format(expr)
+
+
+def _coerce_down(expr: str, have: str, want: str) -> str:
+    """A joined flat value as the case's own flat type."""
+    return _coerce(_DOWN, expr, have, want)
 
 
 def _coerce_up(expr: str, have: str, want: str) -> str:
-    """A case's flat value widened to the joined type (CanonicalABI lower_flat_variant)."""
-    if have == want:
-        return expr
-    match (have, want):
-        case ("f32", "i32"):
-            return f"wv_f32_bits({expr})"
-        case ("i32", "i64"):
-            return f"(int64_t)(uint32_t)({expr})"
-        case ("f32", "i64"):
-            return f"(int64_t)(uint32_t)wv_f32_bits({expr})"
-        case ("f64", "i64"):
-            return f"wv_f64_bits({expr})"
-    raise GlueError(f"cannot coerce {have} to {want}")
-
+    """A case's flat value widened to the joined type."""
+    return _coerce(_UP, expr, have, want)
