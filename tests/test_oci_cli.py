@@ -5,7 +5,9 @@ every failure is one stderr line, exit code 2, and no output file."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -103,7 +105,7 @@ def test_publish_description_and_quiet(registry, wasivirt, checkout):
     assert len(proc.stdout.splitlines()) == 1 and proc.stdout.startswith(f"{ref}@sha256:")
     annotations = _manifest(registry, "acme/cli-quiet", "2")["annotations"]
     assert annotations["org.opencontainers.image.description"] == "Given text."
-    assert annotations["org.opencontainers.image.created"] == "1970-01-01T00:00:00Z"
+    assert annotations["org.opencontainers.image.created"] == "1970-01-01T00:00:00Z"  # not composed by us
     assert annotations["org.opencontainers.image.version"] == "2"
 
 
@@ -159,6 +161,23 @@ def test_run_and_inspect_the_demo_app_from_the_registry(tmp_path_factory, wasivi
     assert report["component"]["host_filesystem"] is False
     second = wasivirt("run", ref)       # registry stopped: from the cache, no --plain-http needed
     assert (second.returncode, second.stdout) == (0, first.stdout), second.stderr
+
+
+def test_a_composed_app_is_published_with_the_time_it_was_composed(registry, wasivirt, tmp_path):
+    """`created` without SOURCE_DATE_EPOCH at publish: the compose time the app records."""
+    spec = tmp_path / "spec.py"
+    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.dir('/etc').file('a', 'x')\n")
+    app = tmp_path / "app.wasm"
+    child = compile_c(REPO / "examples" / "vfs" / "app.c")
+    composed = wasivirt("compose", child, "--vfs", spec, "-o", app, "-q", env={"SOURCE_DATE_EPOCH": "1600000000"})
+    assert composed.returncode == 0, composed.stderr
+    ref = registry.ref("acme/composed", "1")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    published = subprocess.run([str(Path(sys.executable).parent / "wasivirt"), "publish", str(app), ref, "-q",
+                                "--plain-http"], capture_output=True, text=True, env=env, timeout=300)
+    assert published.returncode == 0, published.stderr
+    assert _manifest(registry, "acme/composed", "1")["annotations"][
+        "org.opencontainers.image.created"] == "2020-09-13T12:26:40Z"
 
 
 def test_run_a_reference_with_arguments(registry, wasivirt, hello):

@@ -154,11 +154,18 @@ def test_parse_basic_challenge():
 
 # -- the layout --------------------------------------------------------------------------
 
-def test_created_time(monkeypatch):
+def test_created_time(monkeypatch, hello):
+    from wasivirt_component.artifact import ArtifactRecord, artifact_section
+
     assert created_time({}) == "1970-01-01T00:00:00Z"
     assert created_time({"SOURCE_DATE_EPOCH": "1700000000"}) == "2023-11-14T22:13:20Z"
     with pytest.raises(WasivirtError, match="SOURCE_DATE_EPOCH='soon' is not an integer"):
         created_time({"SOURCE_DATE_EPOCH": "soon"})
+    # a composition records when it was composed: derived from the content, not the clock
+    composed = hello.read_bytes() + artifact_section(ArtifactRecord(1_600_000_000))
+    assert created_time({}, composed) == "2020-09-13T12:26:40Z"
+    assert created_time({"SOURCE_DATE_EPOCH": "1700000000"}, composed) == "2023-11-14T22:13:20Z"
+    assert created_time({}, hello.read_bytes()) == "1970-01-01T00:00:00Z"  # not composed by us
 
 
 def test_build_artifact_field_by_field(hello):

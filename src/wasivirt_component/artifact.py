@@ -1,23 +1,27 @@
-"""What a composed artifact says about itself: the host mounts it needs, in a custom section.
+"""What a composed artifact says about itself, in a custom section at its top level.
 
-A component built by `wasivirt compose` with host mounts carries a `wasivirt-mounts`
-custom section at its top level: JSON `{"version": 1, "mounts": [{guest, host, path,
-read_only, hide}]}`. Runtimes ignore it; `wasivirt inspect` shows it and `wasivirt run`
-refuses to start, in one line, when a mount's preopen is not given. It sits at the ground
-floor because the commands that read it (run, inspect) sit below the pipeline that writes it.
+Every component `wasivirt compose` writes carries a `wasivirt-artifact` custom section:
+JSON `{"version": 1, "created": SECONDS, "mounts": [{guest, host, path, read_only, hide}]}`.
+`created` is the time the tree was composed (its files' timestamps: `$SOURCE_DATE_EPOCH`,
+else the compose time), so a registry artifact can carry a creation time derived from its
+content; `mounts` lists the host mounts it needs. Runtimes ignore the section;
+`wasivirt inspect` shows it, `wasivirt run` refuses to start, in one line, when a mount's
+preopen is not given, and `wasivirt publish` uses `created`. It sits at the ground floor
+because the commands that read it (run, inspect, publish) sit below the pipeline that
+writes it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .binary.encode import name, section
 from .binary.reader import Reader
 from .binary.sections import iter_sections
 from .errors import BinaryFormatError
 
-MOUNTS_SECTION = "wasivirt-mounts"
+SECTION = "wasivirt-artifact"
 VERSION = 1
 
 
@@ -35,34 +39,49 @@ class MountRecord:
         return {**asdict(self), "hide": list(self.hide)}
 
 
-def mounts_section(mounts: list[MountRecord]) -> bytes:
-    """The custom section recording `mounts` (append it to a component)."""
-    payload = json.dumps({"version": VERSION, "mounts": [m.to_json() for m in mounts]},
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord:
+    """The section's contents."""
+
+    created: int                       # seconds since the epoch
+    mounts: tuple[MountRecord, ...] = field(default_factory=tuple)
+
+
+def artifact_section(record: ArtifactRecord) -> bytes:
+    """The custom section recording `record` (append it to a component)."""
+    payload = json.dumps({"version": VERSION, "created": record.created,
+                          "mounts": [m.to_json() for m in record.mounts]},
                          sort_keys=True, separators=(",", ":")).encode()
-    return section(0, name(MOUNTS_SECTION) + payload)
+    return section(0, name(SECTION) + payload)
+
+
+def read_artifact(data: bytes | memoryview, what: str = "component") -> ArtifactRecord | None:
+    """The record of a component we composed; None for others, and for malformed bytes
+    (whoever validates them says what is wrong)."""
+    view = memoryview(data)
+    try:
+        for sec in iter_sections(view, 8, None, what):
+            if sec.id != 0:
+                continue
+            r = Reader(view, sec.start, sec.end, what)
+            if r.name() == SECTION:
+                return _parse(bytes(view[r.pos:sec.end]))
+    except BinaryFormatError:
+        return None
+    return None
+
+
+def _parse(payload: bytes) -> ArtifactRecord | None:
+    try:
+        doc = json.loads(payload)
+        mounts = tuple(MountRecord(m["guest"], m["host"], m["path"], bool(m["read_only"]), tuple(m["hide"]))
+                       for m in doc["mounts"])
+        return ArtifactRecord(int(doc["created"]), mounts)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def read_mounts(data: bytes | memoryview, what: str = "component") -> list[MountRecord]:
-    """The mounts a component records (none for components we did not compose, and none
-    for malformed bytes: whoever validates them says what is wrong)."""
-    view = memoryview(data)
-    try:
-        return _read_mounts(view, what)
-    except BinaryFormatError:
-        return []
-
-
-def _read_mounts(view: memoryview, what: str) -> list[MountRecord]:
-    for sec in iter_sections(view, 8, None, what):
-        if sec.id != 0:
-            continue
-        r = Reader(view, sec.start, sec.end, what)
-        if r.name() != MOUNTS_SECTION:
-            continue
-        try:
-            doc = json.loads(bytes(view[r.pos:sec.end]))
-            return [MountRecord(m["guest"], m["host"], m["path"], bool(m["read_only"]), tuple(m["hide"]))
-                    for m in doc["mounts"]]
-        except (ValueError, KeyError, TypeError):
-            return []
-    return []
+    """The host mounts a component needs (none for components we did not compose)."""
+    record = read_artifact(data, what)
+    return list(record.mounts) if record else []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .adapt import adapt_module
-from .artifact import MountRecord, mounts_section
+from .artifact import ArtifactRecord, MountRecord, artifact_section
 from .check import filesystem_imports, validate_component, validate_composition
 from .compose.plug import PlugResult, plug
 from .binary.sections import WasmKind, detect_kind
@@ -65,7 +65,7 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     also compiles the whole output, which then starts instantly under `wasivirt run`.
     `progress` is shown while the virtualizer is built (once per installation).
     """
-    from .image import encode_image, load_spec
+    from .image import decode_image, encode_image, load_spec
     from .virt.build import virtualizer_component
     from .virt.splice import splice_image
     from .virt.wiring import check_child, virtualize
@@ -87,7 +87,8 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     name = Path(output).name
     validate_composition([child_info, read_component(bare, "virtualizer")], wire, name)
     result = virtualize(child_info, virtualizer, host_filesystem=bool(mounts))
-    data = result.data + mounts_section(mounts) if mounts else result.data
+    record = ArtifactRecord(decode_image(image).header.seconds, tuple(mounts))
+    data = result.data + artifact_section(record)
     if precompile:
         validate_component(data, name)
     composed = read_component(data, name).type

@@ -12,8 +12,9 @@ config's `component` lists the final component's top-level import and export nam
 it fits, when it fits one (`wasi:cli/command@V`, `wasi:http/proxy@V`).
 
 Reproducible by construction: JSON is written with sorted keys and no whitespace, and
-nothing depends on the clock unless asked (`created` is `$SOURCE_DATE_EPOCH`, else the
-Unix epoch). The same component, tag and annotations always give the same digests.
+nothing depends on the clock at publish time (`created` is `$SOURCE_DATE_EPOCH`, else the
+compose time a wasivirt composition records in itself, else the Unix epoch). The same
+component, tag and annotations always give the same digests.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ..artifact import read_artifact
 from ..binary.component_externs import ComponentExterns, read_component_externs
 from ..binary.sections import WasmKind, detect_kind
 from ..errors import RegistryError, WasivirtError
@@ -90,15 +92,18 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def created_time(environ: Mapping[str, str] | None = None) -> str:
-    """RFC 3339 `created`: `$SOURCE_DATE_EPOCH`, else 1970-01-01T00:00:00Z.
+def created_time(environ: Mapping[str, str] | None = None, component: bytes | None = None) -> str:
+    """RFC 3339 `created`: `$SOURCE_DATE_EPOCH`, else the time the component records it was
+    composed (`artifact.py`), else 1970-01-01T00:00:00Z.
 
     Not the clock: a timestamp that changes on every publish would change every digest.
-    The epoch (as ko and rules_oci use) makes the digests a function of the content alone.
+    Both fallbacks are derived from the content (the epoch as ko and rules_oci use it), so
+    the digests are a function of the content alone.
     """
     env = os.environ if environ is None else environ
     text = env.get("SOURCE_DATE_EPOCH")
-    seconds = 0
+    record = read_artifact(component) if component is not None else None
+    seconds = record.created if record else 0
     if text:
         try:
             seconds = int(text)

@@ -47,7 +47,7 @@ def publish_file(app: str | os.PathLike[str], reference: str, *,
     ref = Reference(ref.registry, ref.repository, tag)
     data = read_input(app, "component")
     found = manifest_annotations(app, tag, description=description, spec=spec, extra=annotations)
-    artifact = build_artifact(data, what=str(app), created=created_time(environ),
+    artifact = build_artifact(data, what=str(app), created=created_time(environ, data),
                               annotations=found, title=Path(app).name)
     uploaded: list[str] = []
     present: list[str] = []
