@@ -420,6 +420,9 @@ def test_demo_script(tmp_path):
     assert "demo finished" in out
     assert (tmp_path / "demo" / "hello.wasm").is_file()
     assert (tmp_path / "demo" / "app.wasm").is_file()
+    # the host mount part: /work is a host directory, the notes stay on the host
+    assert "host mount: /work <- the runtime's preopen 'work', read-write, hides *.secret" in out
+    assert (tmp_path / "demo" / "work" / "notes.txt").read_text() == "remember the milk\n"
 
 
 LOOP_FOREVER_WAT = """(component

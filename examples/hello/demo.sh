@@ -2,7 +2,8 @@
 # The wasivirt demo. Part 1: a C program compiled to a wasip1 core module, adapted into a
 # component, inspected, and run with arguments, an environment variable and a host
 # directory. Part 2, the main job: another C program composed with a virtual filesystem
-# described in examples/vfs/spec.py, so it sees only that tree and never the host's.
+# described in examples/vfs/spec.py, so it sees only that tree and never the host's; then
+# the same tree with /work passed through from a host directory (examples/vfs/mount_spec.py).
 # Each step is one `step "title" command...` line. Run it with `make demo` (sets up first).
 set -euo pipefail
 
@@ -46,5 +47,13 @@ step "Isolation: the composed program imports no wasi:filesystem at all" \
     "$WASIVIRT" inspect "$OUT/app.wasm"
 step "Run it (the first run compiles it, a fraction of a second; later runs start at once)" \
     "$WASIVIRT" run "$OUT/app.wasm"
+
+rm -rf "$OUT/work" && mkdir -p "$OUT/work" && echo "not for the guest" > "$OUT/work/keys.secret"
+step "Compose it again with a host mount: /work is a host directory, the rest stays virtual" \
+    "$WASIVIRT" compose "$OUT/app.core.wasm" --vfs examples/vfs/mount_spec.py -o "$OUT/app-mount.wasm"
+step "Run it with that directory: the notes land on the host" \
+    "$WASIVIRT" run "$OUT/app-mount.wasm" --dir "$OUT/work::work"
+step "On the host, after the run" \
+    cat "$OUT/work/notes.txt"
 
 printf '\n%sdemo finished%s: the C program saw only the tree from spec.py, never the host\n' "$bold" "$plain"
