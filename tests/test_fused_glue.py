@@ -12,9 +12,6 @@ instance is), so each trap gets a fresh one.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import pytest
 import wasmtime
 from wasmtime import TrapCode
@@ -28,7 +25,7 @@ from wasivirt_component.virt.glue.lowered import export_name
 from wasivirt_component.virt.names import BRIDGE_MODULE, FUSED_MEMORY_IMPORT, HOST_PACKAGE, WORLD, WORLD_PACKAGE
 from wasivirt_component.virt.wit_gen import wit_files
 
-from support.fused import ERROR, FS, PREOPENS, STDOUT, STREAMS, Fused, engine, fused_core, module
+from support.fused import ERROR, FS, POLL, PREOPENS, STDOUT, STREAMS, Fused, engine, fused_core, module, traps
 from virt_support import SAMPLE, TIMESTAMP, make_image
 
 TAG = 0x40000000
@@ -47,14 +44,6 @@ def image() -> bytes:
 @pytest.fixture
 def f(image) -> Fused:
     return Fused(image)
-
-
-@contextlib.contextmanager
-def traps(code: TrapCode = TrapCode.UNREACHABLE) -> Iterator[None]:
-    """The block traps with `code` (`unreachable`: one of the virtualizer's own checks)."""
-    with pytest.raises(wasmtime.Trap) as info:
-        yield
-    assert info.value.trap_code == code, str(info.value)
 
 
 def root(f: Fused) -> int:
@@ -267,6 +256,22 @@ def test_errors_inside_streams_are_resources_of_ours(f):
     f.call(ERROR, "[method]error.to-debug-string", error, text)
     assert f.string(text) == b"file-too-large"
     f.call(ERROR, "[resource-drop]error", error)
+
+
+def test_poll_takes_a_list_of_borrowed_handles(f):
+    s = stream(f, b"f.txt")
+    pollables = [f.call(STREAMS, "[method]input-stream.subscribe", s) for _ in range(3)]
+    ret = f.area(8)
+    f.clear_log()
+    f.call(POLL, "poll", f.put(b"".join(p.to_bytes(4, "little") for p in pollables), 4), 3, ret)
+    # list<u32>: every pollable of ours is ready at once
+    assert f.realloc_log() == [(0, 0, 4, 12)]
+    items, n = f.u32(ret), f.u32(ret + 4)
+    assert [f.u32(items + 4 * i) for i in range(n)] == [0, 1, 2]
+    for p in pollables:
+        f.call(POLL, "[resource-drop]pollable", p)
+    with traps():  # a dropped pollable in the list
+        f.call(POLL, "poll", f.put(pollables[0].to_bytes(4, "little"), 4), 1, ret)
 
 
 # -- handles ------------------------------------------------------------------------------------

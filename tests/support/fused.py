@@ -19,12 +19,16 @@ WAT is parsed by `wasm-tools parse` (cached under tests/.cache).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import struct
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import pytest
 import wasmtime
+from wasmtime import TrapCode
 
 from wasivirt_component import toolchain
 from wasivirt_component.virt import build
@@ -38,6 +42,7 @@ from support.cbuild import CACHE
 FS = "wasi:filesystem/types@0.2.12"
 PREOPENS = "wasi:filesystem/preopens@0.2.12"
 STREAMS = "wasi:io/streams@0.2.12"
+POLL = "wasi:io/poll@0.2.12"
 ERROR = "wasi:io/error@0.2.12"
 STDOUT = "wasi:cli/stdout@0.2.12"
 HOST = "wasivirt-host:{}@0.2.12"
@@ -64,7 +69,10 @@ SIGNATURES: dict[tuple[str, str], tuple[str, str]] = {
     (STREAMS, "[method]input-stream.blocking-read"): ("i32 i64 i32", ""),
     (STREAMS, "[method]input-stream.read"): ("i32 i64 i32", ""),
     (STREAMS, "[method]output-stream.blocking-write-and-flush"): ("i32 i32 i32 i32", ""),
+    (STREAMS, "[method]input-stream.subscribe"): ("i32", "i32"),
     (STREAMS, "[resource-drop]input-stream"): ("i32", ""),
+    (POLL, "poll"): ("i32 i32 i32", ""),
+    (POLL, "[resource-drop]pollable"): ("i32", ""),
     (STREAMS, "[resource-drop]output-stream"): ("i32", ""),
     (ERROR, "[resource-drop]error"): ("i32", ""),
     (ERROR, "[method]error.to-debug-string"): ("i32 i32", ""),
@@ -172,6 +180,14 @@ def wat2wasm(text: str) -> bytes:
     return out.read_bytes()
 
 
+@contextlib.contextmanager
+def traps(code: TrapCode = TrapCode.UNREACHABLE) -> Iterator[None]:
+    """The block traps with `code` (`unreachable`: one of the virtualizer's own checks)."""
+    with pytest.raises(wasmtime.Trap) as info:
+        yield
+    assert info.value.trap_code == code, str(info.value)
+
+
 @lru_cache(maxsize=1)
 def engine() -> wasmtime.Engine:
     config = wasmtime.Config()
@@ -187,6 +203,24 @@ def module(data: bytes) -> wasmtime.Module:
 @lru_cache(maxsize=1)
 def fused_core() -> bytes:
     return build.fused_core_module()
+
+
+def instantiate_virtualizer(store: wasmtime.Store, core: bytes, image: bytes | None, caller_memory: wasmtime.Memory,
+                            define_host: Callable[[wasmtime.Linker], None] | None = None,
+                            ) -> tuple[wasmtime.Instance, wasmtime.Instance, wasmtime.Memory]:
+    """Steps 2-4: the image memory, the bridge, the fused core module `core` (host imports
+    `define_host` does not define trap). (core instance, bridge instance, our memory)."""
+    memory = wasmtime.Instance(store, wasmtime.Module(engine(), image_memory_module(core, image)), [])
+    virt_memory = memory.exports(store)["memory"]
+    bridge = wasmtime.Instance(store, module(bridge_module()), [virt_memory, caller_memory])
+    linker = wasmtime.Linker(engine())
+    linker.define(store, *FUSED_MEMORY_IMPORT, virt_memory)
+    linker.define_instance(store, BRIDGE_MODULE, bridge)
+    if define_host is not None:
+        define_host(linker)
+    code = module(core)
+    linker.define_unknown_imports_as_traps(code)
+    return linker.instantiate(store, code), bridge, virt_memory
 
 
 @dataclass
@@ -205,16 +239,8 @@ class Fused:
         self.host = FakeHost()
         self.program = wasmtime.Instance(self.store, module(wat2wasm(PROGRAM_WAT)), [])
         self.memory = self.program.exports(self.store)["memory"]
-        code = module(core or fused_core())
-        memory = wasmtime.Instance(self.store, wasmtime.Module(engine(), image_memory_module(core or fused_core(), image)), [])
-        self.virt_memory = memory.exports(self.store)["memory"]
-        self.bridge = wasmtime.Instance(self.store, module(bridge_module()), [self.virt_memory, self.memory])
-        linker = wasmtime.Linker(engine())
-        linker.define(self.store, *FUSED_MEMORY_IMPORT, self.virt_memory)
-        linker.define_instance(self.store, BRIDGE_MODULE, self.bridge)
-        self._define_host(linker)
-        linker.define_unknown_imports_as_traps(code)
-        self.virt = linker.instantiate(self.store, code)
+        self.virt, self.bridge, self.virt_memory = instantiate_virtualizer(
+            self.store, core or fused_core(), image, self.memory, self._define_host)
         self.exports = self.virt.exports(self.store)
         caller_linker = wasmtime.Linker(engine())
         caller_linker.define(self.store, "env", "memory", self.memory)
