@@ -38,6 +38,10 @@ bounds, traps.
 rep (`RES_destroy`), what the lifted glue's `[dtor]` does. Every export holds a reentrancy
 guard: a caller's realloc calling back into us traps (the component model forbids
 reentering an instance). Traps are `__builtin_trap`, only where the component model traps.
+`wasivirt:fused#live-handles` tells how many handles the caller holds (for tests).
+
+The header and the host import wrappers are cgen's, unchanged: the host is still called
+with our memory and our `cabi_realloc`.
 """
 
 from __future__ import annotations
