@@ -99,38 +99,39 @@ class LoweredGenerator(Generator):
             for resource in iface.resources:
                 self.type_tags[self.resource_base(resource)] = len(self.type_tags) + 1
 
-    def extra_includes(self) -> list[str]:
-        return [f'#include "{RUNTIME_HEADER}"', "",
-                "/* How many of our handles the caller holds (for tests and the curious). */",
-                f'__attribute__((export_name("{LIVE_HANDLES}")))',
-                "uint32_t __wv_fused_live_handles(void) { return wv_handle_live(); }"]
+    def prelude(self) -> list[str]:
+        """fused.h, then what every export may use: each resource's table tag and its
+        `new_handle` over the table (any interface's functions may return any resource)."""
+        out = [f'#include "{RUNTIME_HEADER}"', ""]
+        for iface in self.world.exports:
+            for resource in iface.resources:
+                base, tag = self.resource_base(resource), self.tag(resource)
+                out += [f"#define {tag} {self.type_tags[base]}u",
+                        f"int32_t {base}_new_handle({base}_t *rep) {{ return wv_handle_new(rep, {tag}); }}"]
+        return out + ["", "/* How many of our handles the caller holds (for tests and the curious). */",
+                      f'__attribute__((export_name("{LIVE_HANDLES}")))',
+                      "uint32_t __wv_fused_live_handles(void) { return wv_handle_live(); }"]
 
     def tag(self, resource: Resource) -> str:
         return f"WV_HT_{self.resource_base(resource).upper()}"
 
     def export_source(self, iface: Interface) -> list[str]:
+        if self.selected is not None and iface.qualified not in self.selected:
+            return []
         out: list[str] = []
-        chosen = self.selected is None or iface.qualified in self.selected
         for resource in iface.resources:
-            out += self.handle_functions(iface, resource, chosen)
-        if chosen:
-            for fn in iface.functions:
-                out += self.lowered_export(fn)
+            out += self.drop_export(iface, resource)
+        for fn in iface.functions:
+            out += self.lowered_export(fn)
         return out
 
-    def handle_functions(self, iface: Interface, resource: Resource, export_drop: bool) -> list[str]:
-        """The resource's table tag, `new_handle` over the table, and its drop export."""
+    def drop_export(self, iface: Interface, resource: Resource) -> list[str]:
         base = self.resource_base(resource)
-        tag = self.tag(resource)
-        out = [f"#define {tag} {self.type_tags[base]}u",
-               f"int32_t {base}_new_handle({base}_t *rep) {{ return wv_handle_new(rep, {tag}); }}"]
-        if export_drop:
-            out += [f'__attribute__((export_name("{drop_name(iface.qualified, resource.name)}")))',
-                    f"void __wv_fused_drop_{base}(int32_t h) {{",
-                    "  wv_fused_enter();",
-                    f"  {base}_destroy(({base}_t *)wv_handle_take(h, {tag}));",
-                    "  wv_fused_leave();", "}"]
-        return out + [""]
+        return [f'__attribute__((export_name("{drop_name(iface.qualified, resource.name)}")))',
+                f"void __wv_fused_drop_{base}(int32_t h) {{",
+                "  wv_fused_enter();",
+                f"  {base}_destroy(({base}_t *)wv_handle_take(h, {self.tag(resource)}));",
+                "  wv_fused_leave();", "}", ""]
 
     # -- one export ------------------------------------------------------------------------
     def lowered_export(self, fn: Function) -> list[str]:
