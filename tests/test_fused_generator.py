@@ -276,3 +276,30 @@ def test_nothing_leaks(c):
     for _ in range(30):
         work()
     assert c.call("heap-in-use") == before
+
+
+# -- generator choices ---------------------------------------------------------------------------
+
+def test_only_the_chosen_interfaces_get_lowered_exports():
+    from wasivirt_component.virt.glue import GlueError, generate_lowered, load_world
+
+    world = load_world(build.resolve_wit({"world.wit": WIT}), "glue-test")
+    source = generate_lowered(world, [TYPES]).source
+    assert f'"{export_name(TYPES, "[method]counter.incr")}"' in source
+    assert f'"{export_name(TYPES, "[resource-drop]counter")}"' in source
+    assert export_name(API, "") not in source
+    with pytest.raises(GlueError, match="not exported"):
+        generate_lowered(world, ["test:glue/host@0.1.0"])
+
+
+def test_an_imported_resource_in_an_export_is_a_clear_error():
+    from wasivirt_component.virt.glue import GlueError, generate_lowered, load_world
+
+    resolved = build.resolve_wit({"world.wit": """
+package test:res@0.1.0;
+interface h { resource tok; }
+interface e { use h.{tok}; f: func(t: borrow<tok>); }
+world w { import h; export e; }
+"""})
+    with pytest.raises(GlueError, match="not exported by this world"):
+        generate_lowered(load_world(resolved, "w"))
