@@ -74,6 +74,28 @@ def test_matches_wat_parser_byte_for_byte(tmp_path):
     assert m.encode() == expected
 
 
+def test_memory_copy_between_memories_and_call_indirect_match_the_wat_parser(tmp_path):
+    wat = """(module
+      (type (func (param i32 i32 i32)))
+      (type (func (param i32 i32 i32 i32) (result i32)))
+      (import "a" "m" (memory 0))
+      (import "b" "m" (memory 0))
+      (table 1 1 funcref)
+      (func (type 0) local.get 0 local.get 1 local.get 2 memory.copy 1 0)
+      (func (type 1) local.get 0 local.get 1 local.get 2 local.get 3 i32.const 0 call_indirect (type 1)))"""
+    m = CoreModule()
+    copy, realloc = FuncType((I32, I32, I32)), FuncType((I32,) * 4, (I32,))
+    m.add_type(copy)
+    m.add_type(realloc)
+    m.import_memory("a", "m", Limits(0))
+    m.import_memory("b", "m", Limits(0))
+    table = m.add_table(FUNCREF, Limits(1, 1))
+    args = op.local_get(0) + op.local_get(1) + op.local_get(2)
+    m.add_func(copy, args + op.memory_copy(1, 0))
+    m.add_func(realloc, args + op.local_get(3) + op.i32_const(0) + op.call_indirect(1, table))
+    assert m.encode() == _jco_parse(wat, tmp_path)
+
+
 def test_passive_segments_get_a_data_count_and_work_with_memory_init():
     # wasm-tools writes the data count section only when code uses memory.init; our bodies
     # are opaque bytes, so any passive segment gets one (always valid).

@@ -107,3 +107,36 @@ def test_a_component_without_our_module_is_refused():
 
     with pytest.raises(ToolchainError, match="no module exporting memory and __heap_base"):
         splice_image(COMPONENT_PREAMBLE, make_image({}))
+
+
+
+def test_the_fused_memory_module_holds_the_record_and_the_image():
+    """`image_memory_module`: the memory a fused virtualizer imports, with the splice record
+    at the code module's `__heap_base` and the image after it (`image.c` finds them there)."""
+    import struct
+
+    import wasmtime
+
+    from wasivirt_component.binary.core_encoder import CoreModule
+    from wasivirt_component.binary.module import read_module
+    from wasivirt_component.errors import ToolchainError
+    from wasivirt_component.virt.build import fused_core_module
+    from wasivirt_component.virt.splice import image_memory_module
+
+    code = fused_core_module()
+    wanted = next(i.memory for i in read_module(code).imports if i.kind == "memory")
+    image = make_image(SAMPLE)
+    for data in (None, image):
+        info = read_module(image_memory_module(code, data))
+        assert not info.imports and [e.name for e in info.exports] == ["memory"]
+        assert info.memories[0].minimum >= wanted.minimum
+    store = wasmtime.Store()
+    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, image_memory_module(code, image)), [])
+    memory = instance.exports(store)["memory"]
+    raw = bytes(memory.read(store, 0, memory.data_len(store)))
+    at = raw.index(struct.pack("<II", 0x50535657, 1))  # "WVSP", version 1 (the fused tests
+    # show it is where image.c looks: they read the image through the virtualizer)
+    _, _, addr, size, heap, *_ = SPLICE_RECORD.unpack_from(raw, at)
+    assert raw[addr:addr + size] == image and heap >= addr + size and heap % 16 == 0
+    with pytest.raises(ToolchainError, match="imports no memory"):
+        image_memory_module(CoreModule().encode(), image)

@@ -109,6 +109,16 @@ class op:
         return b"\x10" + uleb(func_index)
 
     @staticmethod
+    def call_indirect(type_index: int, table_index: int = 0) -> bytes:
+        """`call_indirect`: the callee's index on the stack, its type checked (else a trap)."""
+        return b"\x11" + uleb(type_index) + uleb(table_index)
+
+    @staticmethod
+    def memory_copy(dst_memory: int = 0, src_memory: int = 0) -> bytes:
+        """`memory.copy` (bulk memory; two indices need multi-memory): dst, src, len on the stack."""
+        return b"\xfc" + uleb(10) + uleb(dst_memory) + uleb(src_memory)
+
+    @staticmethod
     def if_(blocktype: bytes = b"\x40") -> bytes:
         """`if` with an empty block type by default; close it with `op.END`."""
         return b"\x04" + blocktype

@@ -1,7 +1,8 @@
-"""Canonical ABI flattening: the core signature of a lifted component function.
+"""Canonical ABI flattening and layout: the core signatures of component functions.
 
 Follows `flatten_functype` in the Component Model's CanonicalABI.md (sync functions).
-Used to generate core functions that `canon lift` accepts, e.g. for trapping stubs.
+Used to generate core functions that `canon lift` accepts (e.g. trapping stubs) and, for
+fused linking, ones that stand in for what `canon lower` gives a caller.
 """
 
 from __future__ import annotations
@@ -77,6 +78,20 @@ def lifted_core_signature(ft: FuncType) -> tuple[list[str], list[str]]:
         params = ["i32"]
     if len(results) > MAX_FLAT_RESULTS:
         results = ["i32"]
+    return params, results
+
+
+def lowered_core_signature(ft: FuncType) -> tuple[list[str], list[str]]:
+    """The core (params, results) `canon lower` gives the caller of `ft` (sync, 32-bit
+    memory): more than 16 flat parameters become one pointer to them in the caller's memory,
+    and a result that does not fit in one flat value is written through a trailing pointer
+    parameter (no result then). What a fused callee must export to stand in for an import."""
+    params = [f for _, t in ft.params for f in flatten(t)]
+    results = flatten(ft.result) if ft.result is not None else []
+    if len(params) > MAX_FLAT_PARAMS:
+        params = ["i32"]
+    if len(results) > MAX_FLAT_RESULTS:
+        params, results = [*params, "i32"], []
     return params, results
 
 

@@ -11,6 +11,14 @@ It is cached under `<cache>/virtualizer/`, keyed by a hash of everything that sh
 the C sources, the generated glue, the WIT, the tool versions and the flags. Builds take a
 file lock and write atomically, so concurrent processes never see half a component. The
 per-spec image is added afterwards (`splice.py`), without a compiler.
+
+The fused variant (`fused_core_path`, `fused_core_module`) is the same runtime with the
+lowered glue (`glue/lowered.py`) instead of the lifted exports: a core module, not a
+component, that imports its memory (`names.FUSED_MEMORY_IMPORT`; the image lives in the
+module that defines it, `splice.image_memory_module`) and the bridge's functions
+(`bridge.py`), and exports `fused:IFACE#NAME` for every function of the world's exports.
+The runtime's fused support (`c/fused.c`, `c/handles.c`) is compiled into both; the
+component's linker drops it, as nothing there calls it.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from .. import toolchain
 from ..errors import ToolchainError
 from ..fsutil import atomic_path
 from ..paths import cache_dir
-from .glue import generate, load_world
+from .glue import generate, generate_lowered, load_world
 from .names import WORLD, WORLD_PACKAGE
 from .wit_gen import wit_files, write_wit_dir
 
@@ -39,6 +47,7 @@ CFLAGS = ["-target", "wasm32-freestanding", "-O2", "-mbulk-memory", "-std=c11", 
           "-Wextra", "-Wno-unused-parameter", "-Werror"]
 LDFLAGS = ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=__heap_base",
            f"-Wl,-z,stack-size={STACK_SIZE}", "-s"]
+FUSED_LDFLAGS = [*LDFLAGS, "-Wl,--import-memory"]  # zig's wasm-ld: imported as env.memory
 
 # What a caller may show while a build runs (the CLI passes a spinner); None = silent.
 Progress = Callable[[str], contextlib.AbstractContextManager[None]] | None
@@ -65,33 +74,39 @@ def resolve_wit(wit: dict[str, str]) -> dict:
         raise ToolchainError(f"resolving the virtualizer's WIT: wasm-tools printed no JSON ({exc})") from None
 
 
-def generated_glue(wit: dict[str, str], world: str = WORLD, package: str | None = WORLD_PACKAGE) -> tuple[str, str]:
-    """(glue.h, glue.c) for `world` of the WIT directory `wit` (default: the virtualizer)."""
-    glue = generate(load_world(resolve_wit(wit), world, package))
+def generated_glue(wit: dict[str, str], world: str = WORLD, package: str | None = WORLD_PACKAGE, *,
+                   fused: bool = False) -> tuple[str, str]:
+    """(glue.h, glue.c) for `world` of the WIT directory `wit` (default: the virtualizer):
+    the lifted exports, or with `fused` the lowered ones of every exported interface."""
+    loaded = load_world(resolve_wit(wit), world, package)
+    glue = generate_lowered(loaded) if fused else generate(loaded)
     return glue.header, glue.source
 
 
-GENERATOR_SOURCES = [Path(__file__).resolve().parent / "glue" / n for n in ("cgen.py", "model.py")] + [
+_GLUE_DIR = Path(__file__).resolve().parent / "glue"
+GENERATOR_SOURCES = [_GLUE_DIR / n for n in ("cgen.py", "model.py")] + [
     Path(__file__).resolve().parent.parent / "compose" / "abi.py"]
+FUSED_GENERATOR_SOURCES = [*GENERATOR_SOURCES, _GLUE_DIR / "lowered.py"]
 
 
-def cache_key(wit: dict[str, str], sources: dict[str, bytes]) -> str:
-    """Hex digest identifying a build: same key, same component. The glue generator's own
-    sources stand in for its output, so a cache hit needs no WIT resolution."""
+def cache_key(wit: dict[str, str], sources: dict[str, bytes], *, fused: bool = False) -> str:
+    """Hex digest identifying a build: same key, same component (or fused core module). The
+    glue generator's own sources stand in for its output, so a hit needs no WIT resolution."""
     h = hashlib.sha256(KEY_VERSION)
 
     def add(label: str, data: bytes) -> None:
         h.update(f"\0{label}\0{len(data)}\0".encode())
         h.update(data)
 
+    add("variant", b"fused" if fused else b"component")
     add("zig", toolchain.zig_version().encode())
     add("wasm-tools", toolchain.wasm_tools_version().encode())
-    add("flags", "\0".join(CFLAGS + LDFLAGS).encode())
+    add("flags", "\0".join(CFLAGS + (FUSED_LDFLAGS if fused else LDFLAGS)).encode())
     for rel in sorted(wit):
         add("wit:" + rel, wit[rel].encode())
     for name in sorted(sources):
         add("src:" + name, sources[name])
-    for path in GENERATOR_SOURCES:
+    for path in FUSED_GENERATOR_SOURCES if fused else GENERATOR_SOURCES:
         add("generator:" + path.name, path.read_bytes())
     return h.hexdigest()
 
@@ -105,9 +120,35 @@ def virtualizer_path(*, progress: Progress = None) -> Path:
     """Path of the built virtualizer component, building it first if the cache lacks it."""
     wit = wit_files()
     sources = c_sources()
-    key = cache_key(wit, sources)
+    return _cached("virtualizer", cache_key(wit, sources), lambda target: _build(target, wit, sources),
+                   progress, "Building the virtualizer (once, ~2 s)...")
+
+
+def virtualizer_component(*, progress: Progress = None) -> bytes:
+    """The virtualizer component's bytes (built on first use, then from the cache)."""
+    return virtualizer_path(progress=progress).read_bytes()
+
+
+def fused_core_path(*, progress: Progress = None) -> Path:
+    """Path of the fused virtualizer core module (see the module docstring), built first if
+    the cache lacks it."""
+    wit = wit_files()
+    sources = c_sources()
+    return _cached("fused-core", cache_key(wit, sources, fused=True),
+                   lambda target: _build_fused(target, wit, sources), progress,
+                   "Building the fused virtualizer (once, ~2 s)...")
+
+
+def fused_core_module(*, progress: Progress = None) -> bytes:
+    """The fused virtualizer core module's bytes (built on first use, then from the cache)."""
+    return fused_core_path(progress=progress).read_bytes()
+
+
+def _cached(prefix: str, key: str, build: Callable[[Path], None], progress: Progress, what: str) -> Path:
+    """`<cache>/virtualizer/PREFIX-KEY.wasm`, made by `build(target)` under the build lock
+    when missing; older builds of the same prefix are pruned."""
     root = virtualizer_cache_dir()
-    target = root / f"virtualizer-{key[:32]}.wasm"
+    target = root / f"{prefix}-{key[:32]}.wasm"
     if target.is_file():
         return target
     try:
@@ -117,19 +158,18 @@ def virtualizer_path(*, progress: Progress = None) -> Path:
                              "set WASIVIRT_CACHE_DIR to a writable directory") from None
     with _locked(root / ".build.lock"):
         if not target.is_file():  # another process may have built it while we waited
-            with progress("Building the virtualizer (once, ~2 s)...") if progress else contextlib.nullcontext():
-                _build(target, wit, sources)
-            _prune(root, keep=KEEP_BUILDS)
+            with progress(what) if progress else contextlib.nullcontext():
+                build(target)
+            _prune(root, prefix, keep=KEEP_BUILDS)
     return target
-
-
-def virtualizer_component(*, progress: Progress = None) -> bytes:
-    """The virtualizer component's bytes (built on first use, then from the cache)."""
-    return virtualizer_path(progress=progress).read_bytes()
 
 
 def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes]) -> None:
     compile_component(wit, WORLD, WORLD_PACKAGE, sources, target)
+
+
+def _build_fused(target: Path, wit: dict[str, str], sources: dict[str, bytes]) -> None:
+    compile_fused_core(wit, WORLD, WORLD_PACKAGE, sources, target)
 
 
 def compile_component(wit: dict[str, str], world: str, package: str | None, sources: dict[str, bytes],
@@ -141,16 +181,8 @@ def compile_component(wit: dict[str, str], world: str, package: str | None, sour
     with tempfile.TemporaryDirectory(prefix="wasivirt-virt-") as tmp:
         work = Path(tmp)
         wit_dir = write_wit_dir(work / "wit", wit)
-        src = work / "src"
-        src.mkdir()
-        for name, data in sources.items():
-            (src / name).write_bytes(data)
-        (src / "glue.h").write_text(glue[0], encoding="utf-8")
-        (src / "glue.c").write_text(glue[1], encoding="utf-8")
         core = work / "core.wasm"
-        c_files = sorted(str(src / n) for n in [*sources, "glue.c"] if n.endswith(".c"))
-        toolchain.run_tool([*toolchain.zig_cc(), *CFLAGS, *LDFLAGS, *c_files, "-o", str(core)],
-                           what="compiling the virtualizer", timeout=BUILD_TIMEOUT, cwd=work)
+        _compile(work, sources, glue, LDFLAGS, core)
         embedded = work / "embedded.wasm"
         tools = toolchain.wasm_tools()
         toolchain.run_tool([tools, "component", "embed", str(wit_dir), "--world", world, str(core),
@@ -160,9 +192,31 @@ def compile_component(wit: dict[str, str], world: str, package: str | None, sour
                                what="wrapping the virtualizer into a component")
 
 
-def _prune(root: Path, keep: int) -> None:
-    """Remove all but the `keep` most recently built virtualizers."""
-    built = sorted(root.glob("virtualizer-*.wasm"), key=lambda p: p.stat().st_mtime, reverse=True)
+def compile_fused_core(wit: dict[str, str], world: str, package: str | None, sources: dict[str, bytes],
+                       target: Path) -> None:
+    """Generate the lowered glue for `world` and compile `sources` (+ glue.c) into a core
+    module importing its memory; `target` is written atomically."""
+    glue = generated_glue(wit, world, package, fused=True)
+    with tempfile.TemporaryDirectory(prefix="wasivirt-virt-") as tmp, atomic_path(target) as out:
+        _compile(Path(tmp), sources, glue, FUSED_LDFLAGS, out)
+
+
+def _compile(work: Path, sources: dict[str, bytes], glue: tuple[str, str], ldflags: list[str], out: Path) -> None:
+    """Compile and link `sources` plus the glue in `work` into the core module `out`."""
+    src = work / "src"
+    src.mkdir()
+    for name, data in sources.items():
+        (src / name).write_bytes(data)
+    (src / "glue.h").write_text(glue[0], encoding="utf-8")
+    (src / "glue.c").write_text(glue[1], encoding="utf-8")
+    c_files = sorted(str(src / n) for n in [*sources, "glue.c"] if n.endswith(".c"))
+    toolchain.run_tool([*toolchain.zig_cc(), *CFLAGS, *ldflags, *c_files, "-o", str(out)],
+                       what="compiling the virtualizer", timeout=BUILD_TIMEOUT, cwd=work)
+
+
+def _prune(root: Path, prefix: str, keep: int) -> None:
+    """Remove all but the `keep` most recently built `PREFIX-*.wasm`."""
+    built = sorted(root.glob(f"{prefix}-*.wasm"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in built[keep:]:
         with contextlib.suppress(OSError):
             old.unlink()

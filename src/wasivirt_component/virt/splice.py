@@ -6,6 +6,7 @@ address, image size, first heap byte) that `c/image.c` reads. Its memory's minim
 hold both; the heap starts after the image. Everything else in the component is kept byte
 for byte. wasmtime maps the data segments copy-on-write, so a fresh instance costs no copy
 of the image, and a file read hands the child a pointer into it (one component boundary).
+A fused virtualizer's memory is a module of its own instead (`image_memory_module`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..binary.core_encoder import op
+from ..binary.core_encoder import KIND_MEMORY, CoreModule, Limits, op
 from ..binary.encode import COMPONENT_PREAMBLE, MODULE_PREAMBLE, section_header, uleb
+from ..binary.module import read_module
 from ..binary.reader import Reader
 from ..binary.sections import iter_sections
 from ..errors import BinaryFormatError, ToolchainError
+from .names import FUSED_MEMORY_IMPORT
 
 SPLICE_RECORD = struct.Struct("<IIIIIIII")  # magic, version, image addr, size, heap start, 3 reserved
 SPLICE_MAGIC = 0x50535657  # "WVSP"
@@ -70,6 +73,31 @@ def splice_image(virtualizer: bytes | memoryview, image: bytes | memoryview) -> 
     return b"".join(parts)
 
 
+def image_memory_module(code: bytes | memoryview, image: bytes | memoryview | None = None) -> bytes:
+    """The memory of a fused virtualizer: a core module defining and exporting `memory`,
+    with `image` and its splice record (at `__heap_base` of `code`, the fused core module
+    from `build.fused_core_module`, which imports this memory) as data segments.
+
+    Why a module of its own: wasmtime initialises a memory copy-on-write only from the
+    segments of the module that defines it; the code module imports its memory, so segments
+    of its own would be copied at every instantiation (its few KiB of static data are)."""
+    view = memoryview(code)
+    limits = next((i.memory for i in read_module(view, "fused virtualizer").imports
+                   if (i.module, i.name) == FUSED_MEMORY_IMPORT and i.memory is not None), None)
+    if limits is None or HEAP_BASE not in _exports(view):
+        raise ToolchainError("the fused virtualizer core module imports no memory or exports no "
+                             f"{HEAP_BASE}; delete the virtualizer cache and retry")
+    m = CoreModule()
+    pages = limits.minimum
+    if image is not None:
+        where = layout(_heap_base(view, _exports(view)[HEAP_BASE][1]), len(image))
+        pages = max(pages, where.pages)
+        m.add_data(_record(where, len(image)), offset=where.record)
+        m.add_data(image, offset=where.image)
+    m.export("memory", KIND_MEMORY, m.add_memory(Limits(pages, limits.maximum)))
+    return m.encode()
+
+
 def _exports(module: memoryview) -> dict[str, tuple[int, int]]:
     """name -> (kind, index) of a core module's exports."""
     out: dict[str, tuple[int, int]] = {}
@@ -108,6 +136,11 @@ def _heap_base(module: memoryview, global_index: int) -> int:
     raise BinaryFormatError(f"virtualizer core module: global {global_index} ({HEAP_BASE}) not found")
 
 
+def _record(where: Layout, image_size: int) -> bytes:
+    """The splice record `c/image.c` looks for at `__heap_base`."""
+    return SPLICE_RECORD.pack(SPLICE_MAGIC, SPLICE_VERSION, where.image, image_size, where.heap, 0, 0, 0)
+
+
 def _active_segment(address: int, data: bytes | memoryview) -> list[bytes | memoryview]:
     """An active data segment of memory 0 at a constant address."""
     return [b"\x00" + op.i32_const(address) + op.END + uleb(len(data)), data]
@@ -117,8 +150,7 @@ def _splice_module(module: memoryview, image: memoryview) -> list[bytes | memory
     """The module's bytes with the image and its record added (as parts, not joined)."""
     kind, index = _exports(module)[HEAP_BASE]
     where = layout(_heap_base(module, index), len(image))
-    record = SPLICE_RECORD.pack(SPLICE_MAGIC, SPLICE_VERSION, where.image, len(image), where.heap, 0, 0, 0)
-    segments = [_active_segment(where.record, record), _active_segment(where.image, image)]
+    segments = [_active_segment(where.record, _record(where, len(image))), _active_segment(where.image, image)]
     parts: list[bytes | memoryview] = [module[:8]]
     wrote_data = False
     for sec in iter_sections(module, 8, None, "virtualizer core module"):

@@ -39,7 +39,6 @@ static wv_mount *mounts;
 #define LIVE(d) do { if ((d)->host < 0) return E_NO_ENTRY; } while (0)
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-bool wv_utf8_valid(const uint8_t *s, size_t n);
 
 wv_mount *wv_mount_of(uint32_t blob) {
   for (wv_mount *m = mounts; m; m = m->next) {

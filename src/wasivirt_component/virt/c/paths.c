@@ -94,8 +94,6 @@ static bool has_nul(const uint8_t *p, size_t n) {
   return false;
 }
 
-bool wv_utf8_valid(const uint8_t *s, size_t n);
-
 /* rel[0, end) + "/" + name, into w->rel; returns the new length (0 when out of memory). */
 static size_t rel_join(walk *w, uint32_t end, const uint8_t *name, size_t len) {
   size_t total = end + (end ? 1 : 0) + len;

@@ -17,8 +17,6 @@ static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
-bool wv_utf8_valid(const uint8_t *s, size_t n);
-
 wv_node *wv_new_node(uint8_t kind) {
   wv_node *n = wv_calloc(sizeof(wv_node));
   if (!n) return 0;

@@ -36,6 +36,7 @@ enum {
 };
 #define WV_OK (-1)
 const char *wv_error_name(int code);
+bool wv_utf8_valid(const uint8_t *s, size_t n);   /* well-formed UTF-8 (util.c) */
 
 /* wasi:filesystem descriptor-type values */
 enum { T_UNKNOWN = 0, T_DIRECTORY = 3, T_SYMLINK = 5, T_REGULAR = 6 };
