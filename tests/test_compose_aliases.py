@@ -15,7 +15,7 @@ import pytest
 from wasivirt_component.check import validate_component
 from wasivirt_component.compose.compare import check
 from wasivirt_component.compose.graph import CompositionGraph
-from wasivirt_component.compose.names import resource_function
+from wasivirt_component.names import resource_function
 from wasivirt_component.compose.plug import plug
 from wasivirt_component.compose.reader import ComponentInfo, read_component
 from wasivirt_component.compose.render import render_type

@@ -172,7 +172,6 @@ def test_component_without_filesystem_and_mixed_versions():
     assert (c2.world, c2.host_filesystem, c2.wasi_versions) == ("library", False, ())
 
 
-@pytest.mark.xfail(strict=True, reason="bug: inspect lists a release candidate as newer than its release")
 def test_wasi_versions_rank_a_release_above_its_release_candidates():
     imports = vec([b"\x00" + name(n) + b"\x05" + uleb(0) for n in (
         "wasi:cli/stdout@0.2.0", "wasi:cli/stderr@0.2.0-rc-2023-12-05", "wasi:io/poll@0.2.0-rc-2023-11-10")])

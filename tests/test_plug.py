@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wasivirt_component import toolchain
-from wasivirt_component.compose.names import compat_key
+from wasivirt_component.names import compat_key
 from wasivirt_component.compose.plug import plug
 from wasivirt_component.compose.reader import read_component
 from wasivirt_component.errors import BinaryFormatError, CompositionError

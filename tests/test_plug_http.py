@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wasivirt_component.compose.names import compat_key
+from wasivirt_component.names import compat_key
 from wasivirt_component.compose.reader import read_component
 
 from support.httpserve import serving

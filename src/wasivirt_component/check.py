@@ -20,9 +20,8 @@ from collections.abc import Callable, Sequence
 from .compose.reader import ComponentInfo, read_component
 from .compose.stub import skeleton
 from .compose.types import ComponentType
+from .names import is_filesystem
 from .run import load_component, make_engine
-
-FILESYSTEM_PACKAGE = "wasi:filesystem/"
 
 
 def validate_component(data: bytes, what: str, *, cache: bool = True) -> None:
@@ -42,4 +41,4 @@ def validate_composition(parts: Sequence[ComponentInfo],
 
 def filesystem_imports(ctype: ComponentType) -> list[str]:
     """The `wasi:filesystem/*` interfaces a component imports (empty = isolated)."""
-    return [name for name in ctype.imports if name.startswith(FILESYSTEM_PACKAGE)]
+    return [name for name in ctype.imports if is_filesystem(name)]

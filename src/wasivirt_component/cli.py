@@ -209,6 +209,7 @@ def compose(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
 ) -> None:
     """Give a WASI program a virtual filesystem: adapt, virtualize, compose."""
+    from .names import short
     from .pipeline import compose_files
 
     result = compose_files(child, vfs, output, progress=None if quiet else _spinner,
@@ -217,11 +218,11 @@ def compose(
         return
     if result.adapted:
         typer.echo(f"adapted {child} with the preview1 adapter")
-    typer.echo(f"virtualized: {', '.join(_short(n) for n in result.virtualized) or 'nothing'}")
-    typer.echo(f"from the host: {', '.join(_short(n) for n in result.host_imports) or 'nothing'}")
+    typer.echo(f"virtualized: {', '.join(short(n) for n in result.virtualized) or 'nothing'}")
+    typer.echo(f"from the host: {', '.join(short(n) for n in result.host_imports) or 'nothing'}")
     if result.trapped:
         typer.echo(f"trap if called (their streams and pollables would bypass the virtual wasi:io; "
-                   f"not virtualized yet): {', '.join(_short(n) for n in result.trapped)}")
+                   f"not virtualized yet): {', '.join(short(n) for n in result.trapped)}")
     for m in result.mounts:
         policy = ", ".join(["read-only" if m.read_only else "read-write"]
                            + ([f"hides {' '.join(m.hide)}"] if m.hide else []))
@@ -243,11 +244,6 @@ def _spinner(text: str) -> Iterator[None]:
         return
     with console.status(text):
         yield
-
-
-def _short(name: str) -> str:
-    """`wasi:io/streams@0.2.12` -> `io/streams` for one-line summaries."""
-    return name.split(":", 1)[-1].split("@", 1)[0]
 
 
 @app.command()

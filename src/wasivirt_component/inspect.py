@@ -2,8 +2,10 @@
 
 The report is plain data (dataclasses + a stable JSON form, schema in
 docs/inspect-json.md); `inspect_view.py` renders it for humans. Keeping them apart lets
-the report grow (e.g. from the full component type reader in `compose/`) without touching
-the rendering, and lets other commands (compose's isolation check) reuse the facts.
+the report grow without touching the rendering. It is read from the top-level import and
+export sections only (`binary/component_externs.py`), so large components are inspected
+at once; "host filesystem" means the same as compose's isolation check
+(`names.is_filesystem`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import names
 from .artifact import MountRecord, read_mounts
 from .binary.component_externs import ComponentExtern, read_component_externs
 from .binary.module import PREVIEW1, read_module
@@ -19,7 +22,6 @@ from .binary.sections import WasmKind, detect_kind
 from .fsutil import read_input
 
 JSON_SCHEMA_VERSION = 1
-FILESYSTEM_PACKAGE = "wasi:filesystem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +90,11 @@ class ComponentReport:
     def wasi_versions(self) -> tuple[str, ...]:
         """Distinct WASI versions named by imports and exports, oldest first."""
         versions = {e.version for e in self.imports + self.exports if e.is_wasi and e.version}
-        return tuple(sorted(versions, key=_version_key))
+        return tuple(names.version_order(versions))
 
     @property
     def filesystem_imports(self) -> tuple[str, ...]:
-        return tuple(e.name for e in self.imports if e.package == FILESYSTEM_PACKAGE)
+        return tuple(e.name for e in self.imports if names.is_filesystem(e.name))
 
     @property
     def host_filesystem(self) -> bool:
@@ -131,11 +133,6 @@ class InspectReport:
             "module": self.module.to_json() if self.module else None,
             "component": self.component.to_json() if self.component else None,
         }
-
-
-def _version_key(version: str) -> tuple:
-    core = version.split("-", 1)[0].split("+", 1)[0]
-    return tuple(int(p) if p.isdigit() else 0 for p in core.split(".")) + (version,)
 
 
 def inspect_module(data: bytes, what: str = "module") -> ModuleReport:

@@ -31,6 +31,7 @@ import wasmtime
 from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker, Variant
 
+from . import names
 from .artifact import read_mounts
 from .binary.sections import WasmKind, detect_kind
 from .errors import ValidationError, WasivirtError
@@ -38,7 +39,7 @@ from .fsutil import atomic_write_bytes, read_input
 from .paths import cache_dir
 
 TRAP_EXIT_CODE = 134  # what the wasmtime CLI exits with on a trap (128 + SIGABRT)
-RUN_EXPORT = re.compile(r"^wasi:cli/run(@0\.2\.\d+(?:[-+][0-9A-Za-z.+-]*)?)?$")
+RUN_INTERFACE = "wasi:cli/run"
 
 # Wasm proposals real toolchains emit: LLVM's -fwasm-exceptions, tail calls from
 # Rust/LLVM, GC + typed function references from Kotlin/Dart/OCaml, multi-memory,
@@ -245,14 +246,21 @@ def _wasi_config(options: RunOptions) -> WasiConfig:
 
 def find_run_export(engine: Engine, component: Component, what: str = "component") -> str:
     """The name of the component's `wasi:cli/run@0.2.x` export (the highest if several)."""
-    names = list(component.type.exports(engine))
-    runs = sorted((n for n in names if RUN_EXPORT.match(n)),
-                  key=lambda n: [int(p) if p.isdigit() else -1 for p in re.split(r"[.@-]", n)])
+    exported = list(component.type.exports(engine))
+    runs = [n for n in exported if is_run_export(n)]
     if not runs:
-        shown = ", ".join(names) if names else "nothing"
+        shown = ", ".join(exported) if exported else "nothing"
         raise WasivirtError(f"{what}: is not a command component (it exports {shown}, not "
                             "wasi:cli/run@0.2.x); only command components can be run")
-    return runs[-1]
+    return names.highest(runs)
+
+
+def is_run_export(name: str) -> bool:
+    """`wasi:cli/run`, unversioned or at any 0.2.x (pre-releases included)."""
+    if name == RUN_INTERFACE:
+        return True
+    base, version = names.split_name(name)
+    return base == RUN_INTERFACE and version is not None and (version.major, version.minor) == (0, 2)
 
 
 @contextlib.contextmanager

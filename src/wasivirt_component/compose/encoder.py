@@ -25,7 +25,7 @@ from typing import Any
 
 from ..binary.encode import COMPONENT_PREAMBLE, name as enc_name, section_header, sleb, uleb
 from ..errors import CompositionError
-from .names import resource_function
+from ..names import resource_function
 from .render import render_type
 from .types import (
     PRIMITIVE_BYTES, Borrow, ComponentType, Enum, Flags, FuncType, Future, InstanceType,

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from ..errors import CompositionError
+from ..names import compat_key, highest, version_rank
 from .compare import Mismatch, check, equal
 from .encoder import ComponentBuilder, TypeScope
-from .names import compat_key, highest, split_name
 from .reader import ComponentInfo
 from .subst import Substitution
 from .walk import iter_resources, named_types, resource_paths, sub_bindings
@@ -236,7 +236,7 @@ class CompositionGraph:
         if not reqs:
             raise CompositionError(f"outer import `{group.explicit_name}` is not used by any instance")
         group.name = group.explicit_name or highest([r.import_name for r in reqs])
-        ranked = sorted(reqs, key=lambda r: _version_rank(r.import_name), reverse=True)
+        ranked = sorted(reqs, key=lambda r: version_rank(r.import_name), reverse=True)
         for candidate in ranked:
             merged = candidate.node.subst(candidate.type)
             if all(_satisfies(merged, req) for req in reqs):
@@ -298,11 +298,6 @@ def _satisfies(merged: Extern, req: _Requirement) -> bool:
     except Mismatch:
         return False
     return True
-
-
-def _version_rank(name: str) -> tuple[Any, ...]:
-    v = split_name(name)[1]
-    return (0,) if v is None else (1, *v.sort_key())
 
 
 class _Emitter:

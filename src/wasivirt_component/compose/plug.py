@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import CompositionError
+from ..names import compatible
 from .graph import CompositionGraph, InstanceNode
-from .names import compatible
 from .reader import ComponentInfo
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from .. import names
 from ..binary.component_externs import ComponentExterns, read_component_externs
 from ..binary.sections import WasmKind, detect_kind
 from ..errors import RegistryError, WasivirtError
@@ -107,14 +108,13 @@ def created_time(environ: Mapping[str, str] | None = None) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _fits(names: list[str], allowed: dict[str, set[str] | None]) -> bool:
-    for name in names:
-        package, _, rest = name.partition("/")
-        interface = rest.split("@", 1)[0]
-        if package not in allowed:
+def _fits(imports: list[str], allowed: dict[str, set[str] | None]) -> bool:
+    for name in imports:
+        parsed = names.parse(name)
+        if parsed is None or parsed.package not in allowed:
             return False
-        interfaces = allowed[package]
-        if interfaces is not None and interface not in interfaces:
+        interfaces = allowed[parsed.package]
+        if interfaces is not None and parsed.interface not in interfaces:
             return False
     return True
 
@@ -124,7 +124,8 @@ def component_target(imports: list[str], exports: list[str]) -> str | None:
     (proxy) at version V, and importing only what that world offers. Else None."""
     for export, world, allowed in (("wasi:cli/run", "wasi:cli/command", _COMMAND_IMPORTS),
                                    ("wasi:http/incoming-handler", "wasi:http/proxy", _PROXY_IMPORTS)):
-        versions = [e.split("@", 1)[1] for e in exports if e.startswith(export + "@")]
+        parsed = [names.parse(e) for e in exports]
+        versions = [p.version for p in parsed if p is not None and p.base == export and p.version]
         if len(versions) == 1 and len(exports) == 1 and _fits(imports, allowed):
             return f"{world}@{versions[0]}"
     return None

@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..compose.graph import CompositionGraph, InstanceNode
-from ..compose.names import compat_key, split_name
 from ..compose.reader import ComponentInfo, read_component
 from ..compose.stub import Stub, import_dependencies, trap_stub
 from ..errors import CompositionError
+from ..names import compat_key, split_name
 from .names import HOST_PACKAGE
 
 # For each child interface the virtualizer serves: the host interfaces (package-less)
