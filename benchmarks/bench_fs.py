@@ -100,7 +100,7 @@ def compose(child: Path, spec_text: str, name: str) -> tuple[Path, list[str]]:
 
 
 def engine():
-    from wasivirt_component.run import make_engine
+    from wasivirt_component.engine import make_engine
     return make_engine()
 
 
@@ -121,7 +121,7 @@ def fresh_instance_ms(app: Path) -> float:
     import wasmtime
     from wasmtime.component import Linker
 
-    from wasivirt_component.run import load_component
+    from wasivirt_component.engine import load_component
 
     eng = engine()
     component = load_component(eng, app.read_bytes())

@@ -29,7 +29,7 @@ from wasivirt_component.adapt import adapt_module  # noqa: E402
 from wasivirt_component.binary.encode import section  # noqa: E402
 from wasivirt_component.compose.plug import plug  # noqa: E402
 from wasivirt_component.compose.reader import read_component  # noqa: E402
-from wasivirt_component.run import compile_component, make_engine  # noqa: E402
+from wasivirt_component.engine import compile_component, make_engine  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent.parent / "tests" / ".cache"
 

@@ -10,7 +10,7 @@ import pytest
 from wasivirt_component import adapt as adapt_mod
 from wasivirt_component.adapt import adapt, adapt_file, adapt_module
 from wasivirt_component.binary.component_externs import read_component_externs
-from wasivirt_component.errors import AdaptError, BinaryFormatError, WasivirtError
+from wasivirt_component.errors import AdaptError, BinaryFormatError, JcoFailed, WasivirtError
 
 THREADS_WAT = """(module
   (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
@@ -215,7 +215,7 @@ def test_jco_temp_output_never_escapes(c_module, tmp_path, monkeypatch, isolated
         out = Path(args[args.index("-o") + 1])
         seen.append(out.parent)
         real(args, **kw)
-        raise adapt_mod.toolchain.JcoFailed("new", "simulated failure after writing")
+        raise JcoFailed("new", "simulated failure after writing")
 
     monkeypatch.setattr(adapt_mod.toolchain, "run_jco", spy)
     with pytest.raises(AdaptError, match="simulated failure after writing"):

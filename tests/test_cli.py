@@ -317,7 +317,7 @@ def test_run_missing_file(cli, tmp_path):
 
 
 def test_run_uses_the_cache_across_processes(wasivirt, hello, wat, tmp_path):
-    from wasivirt_component.run import ComponentCache, make_engine
+    from wasivirt_component.engine import ComponentCache, make_engine
 
     cache = tmp_path / "cache"
     env = {"WASIVIRT_CACHE_DIR": str(cache)}

@@ -285,7 +285,7 @@ def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) 
 
 
 def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:
-    from wasivirt_component.run import ComponentCache
+    from wasivirt_component.engine import ComponentCache
 
     from support.vfsapps import SESSION_CACHE
 

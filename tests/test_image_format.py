@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wasivirt_component.errors import SpecError
+from wasivirt_component.errors import ImageFormatError, SpecError
 from wasivirt_component.image.format import (
-    KIND_DIRECTORY, KIND_FILE, KIND_SYMLINK, Entry, ImageFormatError, decode_image, encode_image)
+    KIND_DIRECTORY, KIND_FILE, KIND_SYMLINK, Entry, decode_image, encode_image)
 from wasivirt_component.image.loader import load_spec
 from wasivirt_component.image.spec import VFS
 from wasivirt_component.image.tree import (MMAP_THRESHOLD, Directory, File, InlineSource, Mount, Node, Origin,

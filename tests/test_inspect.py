@@ -100,7 +100,7 @@ def test_scanner_reads_a_real_component(hello):
 
 
 def test_scanner_refuses_modules(hello_module):
-    with pytest.raises(BinaryFormatError, match="is a core module, not a component"):
+    with pytest.raises(BinaryFormatError, match="is a core wasm module, not a component"):
         read_component_externs(hello_module.read_bytes(), "x.wasm")
 
 

@@ -198,7 +198,7 @@ def test_build_artifact_field_by_field(hello):
 
 
 def test_build_artifact_refuses_a_core_module(hello_module):
-    with pytest.raises(WasivirtError, match="is a core wasm module; publish a component"):
+    with pytest.raises(WasivirtError, match=r"is a core wasm module, not a component; run `wasivirt adapt .*, then publish app.wasm"):
         build_artifact(hello_module.read_bytes(), what="m.wasm", created="x", annotations={},
                        title=None)
 

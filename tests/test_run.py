@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from wasivirt_component import engine as engine_mod
 from wasivirt_component import run as run_mod
-from wasivirt_component.errors import ValidationError, WasivirtError
+from wasivirt_component.engine import ComponentCache, load_component, make_engine
+from wasivirt_component.errors import GuestTrap, ValidationError, WasivirtError
+from wasivirt_component.paths import cache_dir
 from wasivirt_component.run import (
-    ComponentCache, GuestTrap, Preopen, RunOptions, cache_dir, load_component, make_engine,
-    parse_dir, parse_env, run_bytes, run_component, run_file,
+    Preopen, RunOptions, parse_dir, parse_env, run_bytes, run_component, run_file,
 )
 
 # A component whose `run` calls wasi:cli/exit.exit-with-code(42): the one way a WASI 0.2
@@ -304,14 +306,14 @@ def test_second_load_deserializes_from_the_cache(hello, engine, isolated_cache, 
     cache = ComponentCache()
     entry = cache.path_for(data, engine)
     assert entry.parent.parent == isolated_cache / "compiled"
-    assert wasmtime.__name__ and run_mod.wasmtime_version() in entry.parent.name
+    assert wasmtime.__name__ and engine_mod.wasmtime_version() in entry.parent.name
 
     cache.load(engine, data)
     assert cache.last_hit is False and entry.is_file()
     assert list(entry.parent.iterdir()) == [entry]   # no temp file left beside it
 
     compiled: list[bytes] = []
-    monkeypatch.setattr(run_mod, "compile_component",
+    monkeypatch.setattr(engine_mod, "compile_component",
                         lambda *a, **k: compiled.append(b"x") or pytest.fail("recompiled"))
     component = cache.load(engine, data)
     assert cache.last_hit is True and compiled == []

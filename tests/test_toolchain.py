@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wasivirt_component import toolchain
-from wasivirt_component.errors import ToolchainError
+from wasivirt_component.errors import JcoFailed, ToolchainError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ Caused by:
 
 
 def test_run_jco_failure_is_jcofailed():
-    with pytest.raises(toolchain.JcoFailed) as info:
+    with pytest.raises(JcoFailed) as info:
         toolchain.run_jco(["parse", "/nonexistent/file.wat"])
     assert info.value.subcommand == "parse"
     assert info.value.message.startswith("jco parse failed: ")

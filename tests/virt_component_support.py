@@ -30,14 +30,14 @@ OUTPUT, INPUT, HOST_ERROR, POLLABLE = 1, 2, 3, 4
 
 @lru_cache(maxsize=1)
 def engine() -> wasmtime.Engine:
-    from wasivirt_component.run import make_engine
+    from wasivirt_component.engine import make_engine
     return make_engine()
 
 
 @lru_cache(maxsize=64)
 def compiled_virtualizer(image: bytes = b"") -> tuple[wasmtime.Engine, Component]:
     """(engine, the virtualizer compiled with `image` in its memory; none when empty)."""
-    from wasivirt_component.run import ComponentCache
+    from wasivirt_component.engine import ComponentCache
     from wasivirt_component.virt import virtualizer_component
     from wasivirt_component.virt.splice import splice_image
 

@@ -20,7 +20,7 @@ from . import toolchain
 from .binary.component_externs import read_component_externs
 from .binary.module import PREVIEW1, ModuleInfo, read_module
 from .binary.sections import WasmKind, detect_kind
-from .errors import AdaptError, WasivirtError
+from .errors import AdaptError, JcoFailed, WasivirtError
 from .fsutil import atomic_write_bytes, read_input
 from .paths import cache_dir
 
@@ -136,7 +136,7 @@ def _run_jco_new(module: bytes, kind: Kind, what: str) -> bytes:
         src.write_bytes(module)
         try:
             toolchain.run_jco(["new", str(src), f"--wasi-{kind}", "-o", str(out)])
-        except toolchain.JcoFailed as exc:
+        except JcoFailed as exc:
             raise AdaptError(f"{what}: the preview1 {kind} adapter rejected this module: "
                              f"{exc.detail}") from None
         if not out.is_file() or out.stat().st_size == 0:

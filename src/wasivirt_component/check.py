@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from .compose.reader import ComponentInfo, read_component
 from .compose.stub import skeleton
 from .compose.types import ComponentType
+from .engine import load_component, make_engine
 from .names import is_filesystem
-from .run import load_component, make_engine
 
 
 def validate_component(data: bytes, what: str, *, cache: bool = True) -> None:

@@ -173,7 +173,8 @@ def run(
 ) -> None:
     """Run a command component; exit with the guest's exit code."""
     from .oci.source import wasm_input
-    from .run import GuestTrap, RunOptions, parse_dir, parse_env, run_file
+    from .errors import GuestTrap
+    from .run import RunOptions, parse_dir, parse_env, run_file
 
     options = RunOptions(
         args=list(args or []),

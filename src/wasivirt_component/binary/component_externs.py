@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import names
-from ..errors import BinaryFormatError
+from ..errors import BinaryFormatError, NotAComponentError
 from .reader import Reader
 from .sections import WasmKind, detect_kind, iter_sections
 
@@ -147,7 +147,7 @@ def read_component_externs(data: bytes | memoryview, what: str = "component") ->
     """
     view = data if isinstance(data, memoryview) else memoryview(data)
     if detect_kind(view, what) is not WasmKind.COMPONENT:
-        raise BinaryFormatError(f"{what}: is a core module, not a component")
+        raise NotAComponentError(what)
     imports: list[ComponentExtern] = []
     exports: list[ComponentExtern] = []
     for sec in iter_sections(view, 8, None, what):

@@ -18,7 +18,7 @@ from typing import Any
 from ..binary.module import read_core_valtype, read_import_desc
 from ..binary.reader import Reader
 from ..binary.sections import WasmKind, detect_kind, iter_sections
-from ..errors import BinaryFormatError
+from ..errors import BinaryFormatError, NotAComponentError
 from .compare import Mismatch, check
 from .subst import Substitution, subst
 from .walk import iter_resources, type_items
@@ -46,9 +46,7 @@ def read_component(data: bytes, what: str = "component") -> ComponentInfo:
     """Read a whole component binary; a core module is an error suggesting `wasivirt adapt`."""
     kind = detect_kind(data, what)
     if kind is WasmKind.MODULE:
-        raise BinaryFormatError(
-            f"{what} is a core wasm module, not a component; make it a component first with "
-            f"`wasivirt adapt {what} -o component.wasm`")
+        raise NotAComponentError(what)
     view = memoryview(data)
     try:
         ctype = _ComponentScope(None, what).read(view, 8, len(view))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ..errors import BinaryFormatError, SpecError
+from ..errors import ImageFormatError, SpecError
 from .tree import (Buffer, Directory, File, InlineSource, Mount, Node, Symlink, check_name,
                    located)
 
@@ -55,10 +55,6 @@ HEADER_BLOB = 0
 ROOT_BLOB = 1
 # A wasm32 memory holds 4 GiB, and the virtualizer's own code, stack and heap share it.
 MAX_IMAGE_BYTES = (1 << 32) - (1 << 20)
-
-
-class ImageFormatError(BinaryFormatError):
-    """Bytes that are not a well-formed VFS image."""
 
 
 class ImageSource(Protocol):

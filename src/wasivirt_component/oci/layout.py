@@ -28,7 +28,7 @@ from typing import Any
 from .. import names
 from ..binary.component_externs import ComponentExterns, read_component_externs
 from ..binary.sections import WasmKind, detect_kind
-from ..errors import RegistryError, WasivirtError
+from ..errors import NotAComponentError, RegistryError, WasivirtError
 from .reference import is_sha256_digest, sha256_digest
 
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -150,8 +150,7 @@ def build_artifact(component: bytes, *, what: str, created: str,
     name) also goes on the layer, where `oras pull` looks for a file name.
     """
     if detect_kind(component, what) is WasmKind.MODULE:
-        raise WasivirtError(f"{what}: is a core wasm module; publish a component (`wasivirt "
-                            f"compose` or `wasivirt adapt` it first)")
+        raise NotAComponentError(what, then="publish app.wasm")
     externs = read_component_externs(component, what)
     layer_digest = sha256_digest(component)
     config = canonical_json({
