@@ -11,7 +11,6 @@ components embedded byte for byte.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
 
 from ..errors import CompositionError
 from ..names import compat_key, highest, version_rank
@@ -21,7 +20,8 @@ from .reader import ComponentInfo
 from .subst import Substitution
 from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
-    ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind, type_name,
+    ComponentType, DefinedType, Extern, InstanceType, Resource, Term, TypeDef, TypeItem, extern_kind,
+    type_name,
 )
 
 
@@ -66,7 +66,7 @@ class ImportRef:
     name: str
 
 
-Source = Union[ExportRef, ImportRef]
+Source = ExportRef | ImportRef
 
 
 @dataclass(eq=False)
@@ -87,6 +87,11 @@ class _ImportGroup:
         self.type: Extern | None = None
         self.name = explicit_name or ""
 
+    def merged_type(self) -> Extern:
+        """The outer import's type, once `_finalize_group` chose it."""
+        assert self.type is not None, f"outer import `{self.key}` was not finalized"
+        return self.type
+
     def resource(self, path: tuple[str, ...]) -> Resource:
         if path not in self.resources:
             self.resources[path] = Resource(path[-1] if path else self.key, f"import `{self.key}`")
@@ -102,7 +107,7 @@ class CompositionGraph:
         self.exports: dict[str, Source] = {}
         self._explicit_imports: dict[str, ImportRef] = {}
         # id(named type) -> (where it is exported, export path, the type kept alive)
-        self._provenance: dict[int, tuple[Source, tuple[str, ...], Any]] = {}
+        self._provenance: dict[int, tuple[Source, tuple[str, ...], DefinedType]] = {}
 
     # -- building --------------------------------------------------------------------------
     def add_component(self, info: ComponentInfo, name: str | None = None) -> Package:
@@ -268,11 +273,11 @@ class CompositionGraph:
         if not missing:
             return merged
         node = req.node
-        replace: dict[int, Any] = {}
+        replace: dict[int, Term] = {}
         for name, item in extra.exports.items():
             mine = merged.exports.get(name)
-            if (isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, Defined)
-                    and isinstance(mine, TypeItem) and isinstance(mine.type, Defined)
+            if (isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, DefinedType)
+                    and isinstance(mine, TypeItem) and isinstance(mine.type, DefinedType)
                     and equal(mine.type, item.type, node.bindings)
                     # an alias (`type pt = point`) is the same type: keep the one under its own name
                     and (id(item.type) not in replace or name == type_name(item.type))):
@@ -310,20 +315,21 @@ class _Emitter:
         self.groups = groups
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource_index, self._named_index)
-        self.scope.name_resources({group.name: group.type for group in groups.values()})
+        self.scope.name_resources({group.name: group.merged_type() for group in groups.values()})
         self.group_index: dict[str, tuple[str, int]] = {}
         self.node_index: dict[int, int] = {}
         self.package_index: dict[int, int] = {}
-        self.providers: dict[Resource, tuple[str, Any, tuple[str, ...]]] = {}
+        # where each resource can be aliased from: an outer import or an instance, and the path
+        self.providers: dict[Resource, tuple[_ImportGroup | InstanceNode, tuple[str, ...]]] = {}
         self._emitting: set[int] = set()
         self._import_being_typed: _ImportGroup | None = None
         for group in groups.values():
             for path, res in group.resources.items():
-                self.providers[res] = ("group", group, path)
+                self.providers[res] = (group, path)
         for node in order:
             for export_name, item in node.instance_type.exports.items():  # type: ignore[union-attr]
                 for path, res in resource_paths(item, (export_name,)):
-                    self.providers.setdefault(res, ("node", node, path))
+                    self.providers.setdefault(res, (node, path))
 
     def emit(self) -> bytes:
         for group in self.groups.values():
@@ -341,23 +347,23 @@ class _Emitter:
         if provider is None:
             raise CompositionError(f"resource `{res.name}` ({res.origin}) cannot be named in the "
                                    "composed component: it is neither imported nor exported by an instance")
-        kind, owner, path = provider
+        owner, path = provider
         typing = self._import_being_typed
-        if kind == "node" and typing is not None:
+        if isinstance(owner, InstanceNode) and typing is not None:
             raise CompositionError(
                 f"outer import `{typing.name}` cannot be declared: its type uses resource "
                 f"`{res.name}`, which `{owner.name}` defines (an import may only use imported "
                 f"types); connect `{typing.name}` to an instance as well, or leave "
                 f"`{path[0]}` to the host too")
-        if kind == "group":
-            sort, index = self._emit_group(owner)
+        if isinstance(owner, _ImportGroup):
+            _, index = self._emit_group(owner)
             if not path:
                 return index
         else:
             index = self._emit_node(owner)
         return self.builder.alias_type_path(index, path)
 
-    def _named_index(self, t: Any) -> int | None:
+    def _named_index(self, t: TypeDef) -> int | None:
         """A named type exported by an import or instance is aliased, not redefined."""
         found = self.graph._provenance.get(id(t))
         if found is None:
@@ -376,7 +382,7 @@ class _Emitter:
         if group.key in self.group_index:
             return self.group_index[group.key]
         self._guard(group, group.name)
-        item = group.type
+        item = group.merged_type()
         outer, self._import_being_typed = self._import_being_typed, group
         try:
             desc = self.scope.extern_desc(item)
@@ -406,7 +412,7 @@ class _Emitter:
         self._emitting.discard(id(node))
         return index
 
-    def _guard(self, obj: Any, name: str) -> None:
+    def _guard(self, obj: _ImportGroup | InstanceNode, name: str) -> None:
         if id(obj) in self._emitting:
             raise CompositionError(f"`{name}` depends on itself through the types of its imports")
         self._emitting.add(id(obj))

@@ -15,7 +15,7 @@ same instance the consumer gets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import assert_never
 
 from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule
 from ..binary.core_encoder import FuncType as CoreFuncType
@@ -25,8 +25,11 @@ from ..errors import CompositionError
 from .abi import lifted_core_signature
 from .encoder import ComponentBuilder, TypeScope
 from .shim import InterfaceShim
-from .types import ComponentType, Extern, FuncType, InstanceType, Resource, TypeItem, extern_kind
-from .walk import iter_defined, iter_resources, named_types, resource_paths, sub_bindings
+from .types import (
+    ComponentType, Extern, FuncType, InstanceType, ModuleType, Resource, TypeDef, TypeItem, ValueItem,
+    extern_kind,
+)
+from .walk import import_dependencies, type_owners
 
 _CORE = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 _UNREACHABLE = b"\x00"
@@ -40,41 +43,6 @@ class Stub:
     data: bytes
     exports: list[str]
     imports: list[str]
-
-
-Owner = tuple[str, tuple[str, ...]]  # (import or export name, path within it)
-
-
-def type_owners(imports: dict[str, Extern], exports: dict[str, Extern] | None = None
-                ) -> tuple[dict[Resource, Owner], dict[int, Owner]]:
-    """Where each resource is bound and each named value type first appears.
-
-    Imports own the resources they bind; exports own any other resource they carry.
-    """
-    binder: dict[Resource, Owner] = {}
-    named: dict[int, Owner] = {}
-    for items, resources in ((imports, sub_bindings), (exports or {}, resource_paths)):
-        for item_name, item in items.items():
-            for path, res in resources(item):
-                binder.setdefault(res, (item_name, path))
-            for path, t in named_types(item):
-                named.setdefault(id(t), (item_name, path))
-    return binder, named
-
-
-def import_dependencies(consumer: ComponentType, names: list[str]) -> set[str]:
-    """The other imports of `consumer` whose types `names` use, transitively."""
-    binder, named = type_owners(consumer.imports)
-    needed: set[str] = set()
-    todo = list(names)
-    while todo:
-        item = consumer.imports[todo.pop()]
-        owners = {binder[r][0] for r in iter_resources(item) if r in binder}
-        owners |= {named[id(t)][0] for t in iter_defined(item) if id(t) in named}
-        for owner in owners - set(names) - needed:
-            needed.add(owner)
-            todo.append(owner)
-    return needed
 
 
 STUB_MODULE_NAME = "wasivirt-trap-stub"
@@ -132,7 +100,7 @@ class _StubEncoder:
             return self.builder.add_type(_RESOURCE_I32)
         return self._alias(*owner)
 
-    def _named(self, t: Any) -> int | None:
+    def _named(self, t: TypeDef) -> int | None:
         owner = self.named.get(id(t))
         if owner is None or owner[0] in self.exports:
             return None
@@ -152,7 +120,8 @@ class _StubEncoder:
             self.import_index[name] = index
             if isinstance(item, TypeItem):
                 self.scope.remember(item.type, index, name)
-        funcs = [((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
+        funcs: list[tuple[tuple[str, ...], FuncType]] = [
+            ((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
         funcs += [((name, export), item)
                   for name, iface in self.exports.items() if isinstance(iface, InstanceType)
                   for export, item in iface.exports.items() if isinstance(item, FuncType)]
@@ -163,22 +132,27 @@ class _StubEncoder:
             lifted[where] = self.builder.add_canon_lift(
                 core_func, self.scope.type_index(ft), memory=memory, realloc=realloc)
         for name, item in self.exports.items():
-            if isinstance(item, FuncType):
-                self.builder.add_export(name, "func", lifted[(name,)])
-            elif isinstance(item, TypeItem):
-                self.builder.add_export(name, "type", self.scope.type_index(item.type))
-            elif isinstance(item, InstanceType):
-                shim = InterfaceShim(item)
-                args = []
-                for arg_name, sort, what in shim.args:
-                    if sort == "func":
-                        args.append((arg_name, "func", lifted[(name, what)]))
-                    else:
-                        args.append((arg_name, "type", self.scope.type_index(what)))
-                component = self.builder.add_component(shim.data)
-                self.builder.add_export(name, "instance", self.builder.add_instantiation(component, args))
-            else:
-                raise CompositionError(f"cannot stub export `{name}` of kind {type(item).__name__}")
+            match item:
+                case FuncType():
+                    self.builder.add_export(name, "func", lifted[(name,)])
+                case TypeItem():
+                    self.builder.add_export(name, "type", self.scope.type_index(item.type))
+                case InstanceType():
+                    shim = InterfaceShim(item)
+                    args = []
+                    for arg in shim.args:
+                        if arg.sort == "func":
+                            assert isinstance(arg.what, str)
+                            args.append((arg.name, "func", lifted[(name, arg.what)]))
+                        else:
+                            args.append((arg.name, "type", self.scope.type_index(arg.what)))
+                    component = self.builder.add_component(shim.data)
+                    self.builder.add_export(name, "instance", self.builder.add_instantiation(component, args))
+                case ComponentType() | ModuleType() | ValueItem():
+                    raise CompositionError(f"cannot stub export `{name}` of kind {type(item).__name__}",
+                                           export=name)
+                case _:
+                    assert_never(item)
         return self.builder.finish()
 
     def _core(self, funcs: list[tuple[str, FuncType]]) -> tuple[int, int, int]:

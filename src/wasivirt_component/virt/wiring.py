@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from ..compose.graph import CompositionGraph, InstanceNode
 from ..compose.reader import ComponentInfo, read_component
-from ..compose.stub import Stub, import_dependencies, trap_stub
+from ..compose.stub import Stub, trap_stub
+from ..compose.walk import import_dependencies
 from ..errors import CompositionError
 from ..names import compat_key, split_name
 from .names import HOST_PACKAGE
