@@ -103,11 +103,16 @@ class CompositionError(WasivirtError):
         self.import_name = import_name
         self.export = export
 
-    def prefixed(self, prefix: str) -> CompositionError:
-        """The same error (class and fields) with `prefix` before its message."""
+    def prefixed(self, prefix: str, *, node: str | None = None, import_name: str | None = None,
+                 export: str | None = None) -> CompositionError:
+        """The same error (class and fields) with `prefix` before its message; the fields
+        given fill those it does not carry yet."""
         copy = self.__class__.__new__(self.__class__)
         copy.__dict__.update(self.__dict__)
         Exception.__init__(copy, f"{prefix}{self.message}")
+        copy.node = self.node or node
+        copy.import_name = self.import_name or import_name
+        copy.export = self.export or export
         return copy
 
 

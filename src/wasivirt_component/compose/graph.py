@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import CompositionError
+from ..errors import (
+    AlreadyConnected, CompositionError, DuplicateExport, ImportMismatch, InstantiationCycle,
+    MergeConflict, NoSuchExport, NoSuchImport, UnsatisfiedImport,
+)
 from ..names import compat_key, highest, version_rank
 from .compare import Mismatch, check, equal
 from .encoder import ComponentBuilder, TypeScope
@@ -131,21 +134,20 @@ class CompositionGraph:
 
     def export_of(self, node: InstanceNode, name: str) -> ExportRef:
         if name not in node.package.type.exports:
-            raise CompositionError(f"`{node.name}` has no export named `{name}` "
-                                   f"(it exports: {', '.join(node.package.type.exports) or 'nothing'})")
+            raise NoSuchExport(node.name, name, list(node.package.type.exports))
         return ExportRef(node, name)
 
     def connect(self, node: InstanceNode, import_name: str, source: Source) -> None:
         """Satisfy `node`'s import `import_name` with `source`."""
         if import_name not in node.package.type.imports:
-            raise CompositionError(f"`{node.name}` has no import named `{import_name}`")
+            raise NoSuchImport(node.name, import_name)
         if import_name in node.args:
-            raise CompositionError(f"`{node.name}` import `{import_name}` is already connected")
+            raise AlreadyConnected(node.name, import_name)
         node.args[import_name] = source
 
     def export(self, source: Source, name: str) -> None:
         if name in self.exports:
-            raise CompositionError(f"two exports are named `{name}`")
+            raise DuplicateExport(name)
         self.exports[name] = source
 
     # -- resolving and encoding ------------------------------------------------------------
@@ -161,7 +163,7 @@ class CompositionGraph:
             key = compat_key(ref.name)
             if key in groups and groups[key].explicit_name != ref.name:
                 raise CompositionError(f"outer imports `{groups[key].explicit_name}` and `{ref.name}` "
-                                       "are semver-compatible: use one name")
+                                       "are semver-compatible: use one name", import_name=ref.name)
             groups[key] = _ImportGroup(key, ref.name)
         for node in order:
             self._resolve_node(node, groups, implicit_imports)
@@ -180,7 +182,7 @@ class CompositionGraph:
                 return
             if mark == 1:
                 cycle = path[path.index(node):] + [node]
-                raise CompositionError("instantiation cycle: " + " -> ".join(n.name for n in cycle))
+                raise InstantiationCycle([n.name for n in cycle])
             state[id(node)] = 1
             path.append(node)
             for source in node.args.values():
@@ -194,7 +196,8 @@ class CompositionGraph:
             visit(node)
         for source in self.exports.values():
             if isinstance(source, ExportRef) and source.node not in self.nodes:
-                raise CompositionError(f"export source `{source.node.name}` is not in this graph")
+                raise CompositionError(f"export source `{source.node.name}` is not in this graph",
+                                       node=source.node.name, export=source.name)
         return order
 
     def _resolve_node(self, node: InstanceNode, groups: dict[str, _ImportGroup],
@@ -204,7 +207,7 @@ class CompositionGraph:
             source = node.args.get(import_name)
             if source is None:
                 if not implicit_imports:
-                    raise CompositionError(f"`{node.name}` import `{import_name}` is not satisfied")
+                    raise UnsatisfiedImport(node.name, import_name)
                 source = ImportRef(import_name)
             node.sources[import_name] = source
             if isinstance(source, ExportRef):
@@ -212,9 +215,8 @@ class CompositionGraph:
                 try:
                     check(provided, required, node.bindings)
                 except Mismatch as exc:
-                    raise CompositionError(
-                        f"`{node.name}` import `{import_name}` cannot be satisfied by "
-                        f"`{source.node.name}` export `{source.name}`: {exc}") from None
+                    raise ImportMismatch(node.name, import_name, source.node.name, source.name,
+                                         str(exc)) from None
             else:
                 key = compat_key(source.name)
                 group = groups.get(key)
@@ -239,7 +241,8 @@ class CompositionGraph:
         """
         reqs = group.requirements
         if not reqs:
-            raise CompositionError(f"outer import `{group.explicit_name}` is not used by any instance")
+            raise CompositionError(f"outer import `{group.explicit_name}` is not used by any instance",
+                                   import_name=group.explicit_name)
         group.name = group.explicit_name or highest([r.import_name for r in reqs])
         ranked = sorted(reqs, key=lambda r: version_rank(r.import_name), reverse=True)
         for candidate in ranked:
@@ -255,9 +258,7 @@ class CompositionGraph:
             try:
                 check(merged, req.type, dict(req.node.bindings))
             except Mismatch as exc:
-                raise CompositionError(
-                    f"imports merged into `{group.name}` disagree: `{req.node.name}` import "
-                    f"`{req.import_name}` needs a different type ({exc})") from None
+                raise MergeConflict(group.name, req.node.name, req.import_name, str(exc)) from None
         group.type = merged
 
     def _widen(self, merged: InstanceType, req: _Requirement) -> InstanceType:
@@ -346,7 +347,8 @@ class _Emitter:
         provider = self.providers.get(res)
         if provider is None:
             raise CompositionError(f"resource `{res.name}` ({res.origin}) cannot be named in the "
-                                   "composed component: it is neither imported nor exported by an instance")
+                                   "composed component: it is neither imported nor exported by an instance",
+                                   import_name=self._import_being_typed.name if self._import_being_typed else None)
         owner, path = provider
         typing = self._import_being_typed
         if isinstance(owner, InstanceNode) and typing is not None:
@@ -354,7 +356,7 @@ class _Emitter:
                 f"outer import `{typing.name}` cannot be declared: its type uses resource "
                 f"`{res.name}`, which `{owner.name}` defines (an import may only use imported "
                 f"types); connect `{typing.name}` to an instance as well, or leave "
-                f"`{path[0]}` to the host too")
+                f"`{path[0]}` to the host too", node=owner.name, import_name=typing.name, export=path[0])
         if isinstance(owner, _ImportGroup):
             _, index = self._emit_group(owner)
             if not path:
@@ -386,6 +388,10 @@ class _Emitter:
         outer, self._import_being_typed = self._import_being_typed, group
         try:
             desc = self.scope.extern_desc(item)
+        except CompositionError as exc:
+            if exc.import_name is not None:
+                raise
+            raise exc.prefixed(f"outer import `{group.name}`: ", import_name=group.name) from None
         finally:
             self._import_being_typed = outer
         sort = extern_kind(item)
@@ -414,7 +420,8 @@ class _Emitter:
 
     def _guard(self, obj: _ImportGroup | InstanceNode, name: str) -> None:
         if id(obj) in self._emitting:
-            raise CompositionError(f"`{name}` depends on itself through the types of its imports")
+            what = {"node": name} if isinstance(obj, InstanceNode) else {"import_name": name}
+            raise CompositionError(f"`{name}` depends on itself through the types of its imports", **what)
         self._emitting.add(id(obj))
 
     def _source(self, source: Source) -> tuple[str, int]:

@@ -68,7 +68,8 @@ class InterfaceShim:
             elif isinstance(item, FuncType):
                 self.builder.add_export(name, "func", funcs[name], exported.extern_desc(item))
             else:
-                raise CompositionError(f"cannot generate interface export `{name}` of kind {type(item).__name__}")
+                raise CompositionError(f"cannot generate interface export `{name}` of kind {type(item).__name__}",
+                                       export=name)
         self.data = self.builder.finish()
 
     def _imported_nominal(self, t: TypeDef) -> int | None:

@@ -62,7 +62,7 @@ def trap_stub(consumer: ComponentType, stubbed: list[str]) -> Stub:
     """
     for name in stubbed:
         if not isinstance(consumer.imports.get(name), InstanceType):
-            raise CompositionError(f"cannot stub `{name}`: it is not an instance import")
+            raise CompositionError(f"cannot stub `{name}`: it is not an instance import", import_name=name)
     needed = import_dependencies(consumer, stubbed)
     deps = {n: item for n, item in consumer.imports.items() if n in needed}
     exports = {n: item for n, item in consumer.imports.items() if n in set(stubbed)}
@@ -95,7 +95,8 @@ class _StubEncoder:
     def _resource(self, res: Resource) -> int:
         owner = self.binder.get(res)
         if owner is None:
-            raise CompositionError(f"cannot stub: resource `{res.name}` is neither imported nor exported")
+            raise CompositionError(f"cannot stub: resource `{res.name}` ({res.origin}) is neither imported "
+                                   "nor exported")
         if owner[0] in self.exports:
             return self.builder.add_type(_RESOURCE_I32)
         return self._alias(*owner)
@@ -108,7 +109,7 @@ class _StubEncoder:
 
     def _alias(self, import_name: str, path: tuple[str, ...]) -> int:
         if import_name not in self.import_index:
-            raise CompositionError(f"stub needs `{import_name}` before it is imported")
+            raise CompositionError(f"stub needs `{import_name}` before it is imported", import_name=import_name)
         index = self.import_index[import_name]
         return self.builder.alias_type_path(index, path) if path else index
 

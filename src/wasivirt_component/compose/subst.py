@@ -106,9 +106,14 @@ class Substitution:
                     return t
                 return InstanceType(new_exports, new_bound)
             case ComponentType(imports=imports, exports=exports, imported=imported):
-                return ComponentType({n: s(v) for n, v in imports.items()},
-                                     {n: s(v) for n, v in exports.items()},
-                                     [s(r) for r in imported])
+                new_imports = {n: s(v) for n, v in imports.items()}
+                new_exports = {n: s(v) for n, v in exports.items()}
+                new_imported = [s(r) for r in imported]
+                if (all(new_imports[n] is v for n, v in imports.items())
+                        and all(new_exports[n] is v for n, v in exports.items())
+                        and _all_same(new_imported, imported)):
+                    return t
+                return ComponentType(new_imports, new_exports, new_imported)
             case ValueItem(type=inner):
                 new_value = s(inner)
                 return t if new_value is inner else ValueItem(new_value)

@@ -75,7 +75,8 @@ def check_child(child: ComponentInfo) -> None:
         if split_name(name)[0] == HTTP_HANDLER:
             raise CompositionError(
                 f"{child.name}: HTTP children are not supported by compose yet (it exports {name}); "
-                "serve it without a virtual filesystem, or compose it with `wasivirt plug`")
+                "serve it without a virtual filesystem, or compose it with `wasivirt plug`",
+                node=child.name, export=name)
 
 
 def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
@@ -119,7 +120,7 @@ def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
             _stub_child_imports(graph, child, trapped, virt, virtualized, child_node)
         data = graph.encode()
     except CompositionError as exc:
-        raise CompositionError(f"{child.name}: cannot virtualize: {exc}") from None
+        raise exc.prefixed(f"{child.name}: cannot virtualize: ") from None
     return Virtualized(data, list(virtualized), host_direct, denied, trapped)
 
 
