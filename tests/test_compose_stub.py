@@ -40,13 +40,13 @@ def _stubbed(info, prefixes: tuple[str, ...]) -> tuple[bytes, list[str], list[st
 
 def test_filesystem_stub_removes_every_filesystem_import(tmp_path: Path, hello: Path) -> None:
     info = read_component(hello.read_bytes(), "hello")
-    assert filesystem_imports(info.type) == ["wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"]
+    assert filesystem_imports(info.type.imports) == ["wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"]
     data, exports, imports = _stubbed(info, ("wasi:filesystem/",))
     assert exports == ["wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"]
     # the stub imports what the filesystem types use: streams, errors, datetime
     assert imports == ["wasi:io/error@0.2.12", "wasi:io/streams@0.2.12", "wasi:clocks/wall-clock@0.2.12"]
     composed = read_component(data, "stubbed").type
-    assert filesystem_imports(composed) == []
+    assert filesystem_imports(composed.imports) == []
     # the libc asks for preopens at startup: the stub traps, it never reaches the host
     app = tmp_path / "app.wasm"
     app.write_bytes(data)

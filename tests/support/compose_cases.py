@@ -22,7 +22,7 @@ Steps (a node is named after its component unless `"as"` says otherwise):
     {"trap_stub": {"of": "a", "imports": ["name", ...]}} # compose.stub.trap_stub
     {"skeleton": "a"}                                    # compose.stub.skeleton
     {"check_child": "a"}                                 # virt.wiring.check_child
-    {"virtualize": {"child": "a", "virtualizer": "v"}}   # virt.wiring.virtualize
+    {"virtualize": {"child": "a", "virtualizer": "v"}}   # virt.wiring.virtualize, encoded
 
 Every site that raises a `CompositionError` has a case, except three guards no input was
 found to reach (the graph's "resource ... cannot be named" and "depends on itself", the
@@ -147,7 +147,7 @@ class CaseRunner:
             check_child(self.components[step["check_child"]])
         elif "virtualize" in step:
             args = step["virtualize"]
-            virtualize(self.components[args["child"]], self.components[args["virtualizer"]])
+            virtualize(self.components[args["child"]], self.components[args["virtualizer"]]).encode()
         else:
             raise AssertionError(f"{self.case.name}: unknown step {step}")
 

@@ -73,11 +73,6 @@ class ModuleInfo:
     def imports_thread_spawn(self) -> bool:
         return any(i.module == "wasi" and i.name == "thread-spawn" for i in self.imports)
 
-    @property
-    def uses_threads(self) -> bool:
-        """wasip1-threads: a shared memory or the `wasi`/`thread-spawn` import."""
-        return self.shared_memory or self.imports_thread_spawn
-
 
 def read_limits(r: Reader) -> Limits:
     flags = r.u8()

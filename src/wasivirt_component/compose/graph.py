@@ -6,10 +6,17 @@ nodes), each import checked against what is plugged into it (binding resources t
 the validator will), unsatisfied imports merged into outer imports (semver-compatible
 names collapse to the highest version), and the outer component written with the inner
 components embedded byte for byte.
+
+The resolution is kept until the graph changes, so one graph can be encoded several ways:
+`encode(skeletons=[...])` writes the same composition with those packages replaced by
+their type skeletons (`stub.skeleton`: same type, trapping bodies), which is what
+`check.validate_composition` compiles instead of the whole output (as wac's
+`EncodeOptions` choose how one graph is written).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..errors import (
@@ -20,6 +27,7 @@ from ..names import compat_key, highest, version_rank
 from .compare import Mismatch, check, equal
 from .encoder import ComponentBuilder, TypeScope
 from .reader import ComponentInfo
+from .stub import skeleton
 from .subst import Substitution
 from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
@@ -111,14 +119,17 @@ class CompositionGraph:
         self._explicit_imports: dict[str, ImportRef] = {}
         # id(named type) -> (where it is exported, export path, the type kept alive)
         self._provenance: dict[int, tuple[Source, tuple[str, ...], DefinedType]] = {}
+        self._resolved: _Resolution | None = None  # until the graph changes
 
     # -- building --------------------------------------------------------------------------
     def add_component(self, info: ComponentInfo, name: str | None = None) -> Package:
+        self._resolved = None
         pkg = Package(name or info.name, info)
         self.packages.append(pkg)
         return pkg
 
     def instantiate(self, package: Package, name: str | None = None) -> InstanceNode:
+        self._resolved = None
         node = InstanceNode(name or package.name, package)
         if any(n.name == node.name for n in self.nodes):
             node.name = f"{node.name}#{len(self.nodes)}"
@@ -129,6 +140,7 @@ class CompositionGraph:
         """An outer import named `name` (compatible implicit imports merge into it)."""
         ref = self._explicit_imports.get(name)
         if ref is None:
+            self._resolved = None
             ref = self._explicit_imports[name] = ImportRef(name)
         return ref
 
@@ -143,17 +155,28 @@ class CompositionGraph:
             raise NoSuchImport(node.name, import_name)
         if import_name in node.args:
             raise AlreadyConnected(node.name, import_name)
+        self._resolved = None
         node.args[import_name] = source
 
     def export(self, source: Source, name: str) -> None:
         if name in self.exports:
             raise DuplicateExport(name)
+        self._resolved = None
         self.exports[name] = source
 
     # -- resolving and encoding ------------------------------------------------------------
-    def encode(self, *, implicit_imports: bool = True) -> bytes:
+    def encode(self, *, implicit_imports: bool = True, skeletons: Collection[Package] = ()) -> bytes:
         """The composed component. Unconnected imports become outer imports when
-        `implicit_imports`, else they are an error."""
+        `implicit_imports`, else they are an error. The packages in `skeletons` are
+        embedded as their type skeletons instead of their own bytes."""
+        resolved = self._resolve(implicit_imports)
+        return _Emitter(self, resolved.order, resolved.groups, skeletons).emit()
+
+    def _resolve(self, implicit_imports: bool) -> _Resolution:
+        """Resolve the graph (see the module docstring), or reuse the last resolution."""
+        if self._resolved is not None and self._resolved.implicit_imports == implicit_imports:
+            return self._resolved
+        self._resolved = None
         order = self._topological_order()
         self._provenance = {}
         for node in order:
@@ -169,7 +192,8 @@ class CompositionGraph:
             self._resolve_node(node, groups, implicit_imports)
         for group in groups.values():
             self._finalize_group(group)
-        return _Emitter(self, order, groups).emit()
+        self._resolved = _Resolution(implicit_imports, order, groups)
+        return self._resolved
 
     def _topological_order(self) -> list[InstanceNode]:
         order: list[InstanceNode] = []
@@ -306,14 +330,24 @@ def _satisfies(merged: Extern, req: _Requirement) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Resolution:
+    """A resolved graph: instances in order and the outer imports, with their types."""
+
+    implicit_imports: bool
+    order: list[InstanceNode]
+    groups: dict[str, _ImportGroup]
+
+
 class _Emitter:
     """Writes the resolved graph: outer imports, embedded components, instances, exports."""
 
     def __init__(self, graph: CompositionGraph, order: list[InstanceNode],
-                 groups: dict[str, _ImportGroup]) -> None:
+                 groups: dict[str, _ImportGroup], skeletons: Collection[Package] = ()) -> None:
         self.graph = graph
         self.order = order
         self.groups = groups
+        self.skeletons = {id(pkg) for pkg in skeletons}
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource_index, self._named_index)
         self.scope.name_resources({group.name: group.merged_type() for group in groups.values()})
@@ -412,7 +446,8 @@ class _Emitter:
             args.append((import_name, sort, index))
         pkg = node.package
         if id(pkg) not in self.package_index:
-            self.package_index[id(pkg)] = self.builder.add_component(pkg.info.data)
+            data = skeleton(pkg.type) if id(pkg) in self.skeletons else pkg.info.data
+            self.package_index[id(pkg)] = self.builder.add_component(data)
         index = self.builder.add_instantiation(self.package_index[id(pkg)], args)
         self.node_index[id(node)] = index
         self._emitting.discard(id(node))

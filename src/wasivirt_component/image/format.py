@@ -51,8 +51,7 @@ MOUNT_HEAD = struct.Struct("<BBHHHH")  # version, flags, lengths of host, path, 
 MOUNT_READ_ONLY = 0x1
 PATTERN_LENGTH = struct.Struct("<H")
 
-HEADER_BLOB = 0
-ROOT_BLOB = 1
+ROOT_BLOB = 1  # blob 0 is the header itself
 # A wasm32 memory holds 4 GiB, and the virtualizer's own code, stack and heap share it.
 MAX_IMAGE_BYTES = (1 << 32) - (1 << 20)
 
