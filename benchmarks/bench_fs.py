@@ -29,7 +29,6 @@ from _results import add_tests_to_path, machine, update_section
 add_tests_to_path()
 
 from support.cbuild import CACHE, compile_c  # noqa: E402
-
 from wasivirt_component.adapt import adapt_module  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -321,7 +320,7 @@ From the image (compiled virtualizer, tree embedded):
 
 | workload | native wasmtime WASI | wasivirt, image | ratio |
 |---|---|---|---|
-""" + "\n".join(image_rows) + f"""
+""" + "\n".join(image_rows) + """
 
 Through a host mount at `/` (the same host directory, passed through):
 

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from test_adapt import FOREIGN_IMPORT_WAT, THREADS_WAT
 from test_run import EXIT_42_WAT
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from wasivirt_component import toolchain
-
 from support.cbuild import compile_c
 from support.vfsapps import WASIVIRT, cli_env, run_app, wasivirt
+from wasivirt_component import toolchain
 
 EPOCH = 1_700_000_000
 
@@ -285,9 +284,8 @@ def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) 
 
 
 def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:
-    from wasivirt_component.engine import ComponentCache
-
     from support.vfsapps import SESSION_CACHE
+    from wasivirt_component.engine import ComponentCache
 
     spec = tmp_path / "spec.py"
     spec.write_text(f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.dir('/u').file('id', {str(tmp_path)!r})\n")

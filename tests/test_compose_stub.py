@@ -14,10 +14,16 @@ from wasivirt_component.compose.graph import CompositionGraph
 from wasivirt_component.compose.reader import read_component
 from wasivirt_component.compose.stub import trap_stub
 from wasivirt_component.compose.types import (
-    Enum, FuncType, ListType, Option, Record, Result, Tuple, Variant,
+    Enum,
+    FuncType,
+    ListType,
+    Option,
+    Record,
+    Result,
+    Tuple,
+    Variant,
 )
 from wasivirt_component.errors import CompositionError
-
 
 WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
 

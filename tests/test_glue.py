@@ -18,13 +18,12 @@ import pytest
 import wasmtime
 from wasmtime.component import Component, Linker, ResourceHost, ResourceType, Variant
 
+from support.cbuild import CACHE
 from wasivirt_component.compose import abi
 from wasivirt_component.compose.types import Enum, Flags, ListType, Option, Record, Result, Tuple
 from wasivirt_component.compose.types import Variant as VariantT
 from wasivirt_component.virt import build
 from wasivirt_component.virt.glue import GlueError, generate, load_world
-
-from support.cbuild import CACHE
 
 WIT = """
 package test:glue@0.1.0;

@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from support.cbuild import compile_c
-from support.registry import (  # noqa: F401 -- fixtures
-    PASSWORD, USER, Registry, basic_registry, clean_env, free_port, push_raw_artifact, registry)
+from support.registry import PASSWORD, USER, Registry, basic_registry, clean_env, free_port, push_raw_artifact, registry  # noqa: F401 -- fixtures
 from support.vfsapps import wasivirt as session_wasivirt
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,16 +14,23 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.registry import (  # noqa: F401 -- fixtures
+    IDENTITY_TOKEN,
+    PASSWORD,
+    USER,
+    Registry,
+    basic_registry,
+    clean_env,
+    push_raw_artifact,
+    registry,
+    token_registry,
+)
 from wasivirt_component.binary.component_externs import read_component_externs
 from wasivirt_component.errors import RegistryError
 from wasivirt_component.oci.cache import ArtifactCache
 from wasivirt_component.oci.client import CHUNK_SIZE
 from wasivirt_component.oci.publish import publish_file
 from wasivirt_component.oci.pull import cached_or_pulled, pull, pull_file
-
-from support.registry import (  # noqa: F401 -- fixtures
-    IDENTITY_TOKEN, PASSWORD, USER, Registry, basic_registry, clean_env, push_raw_artifact,
-    registry, token_registry)
 
 EPOCH = "1700000000"
 CREATED = "2023-11-14T22:13:20Z"

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from support.cbuild import CACHE
 from wasivirt_component import toolchain
-from wasivirt_component.names import compat_key
 from wasivirt_component.compose.plug import plug
 from wasivirt_component.compose.reader import read_component
 from wasivirt_component.errors import BinaryFormatError, CompositionError
+from wasivirt_component.names import compat_key
 from wasivirt_component.pipeline import plug_files
-
-from support.cbuild import CACHE
 
 WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
 

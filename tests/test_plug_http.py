@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from wasivirt_component.names import compat_key
-from wasivirt_component.compose.reader import read_component
-
 from support.httpserve import serving
 from support.vfsapps import WASIVIRT, cli_env
+from wasivirt_component.compose.reader import read_component
+from wasivirt_component.names import compat_key
 
 REQUESTS = 5
 REQUEST_TIMEOUT = 60.0

@@ -14,7 +14,13 @@ from wasivirt_component.engine import ComponentCache, load_component, make_engin
 from wasivirt_component.errors import GuestTrap, ValidationError, WasivirtError
 from wasivirt_component.paths import cache_dir
 from wasivirt_component.run import (
-    Preopen, RunOptions, parse_dir, parse_env, run_bytes, run_component, run_file,
+    Preopen,
+    RunOptions,
+    parse_dir,
+    parse_env,
+    run_bytes,
+    run_component,
+    run_file,
 )
 
 # A component whose `run` calls wasi:cli/exit.exit-with-code(42): the one way a WASI 0.2

@@ -10,7 +10,6 @@ from modules no adapter provides, and `--command` on a module without `_start`.
 from __future__ import annotations
 
 import hashlib
-
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +85,7 @@ def choose_kind(info: ModuleInfo, kind: str | None, what: str) -> tuple[Kind, bo
     if kind == "command" and not info.is_command:
         raise AdaptError(f"{what}: --command needs a `_start` export, which this module lacks; "
                          "drop --command to adapt it as a reactor (library)")
-    return kind, False  # type: ignore[return-value]
+    return kind, False
 
 
 def check_adaptable(info: ModuleInfo, what: str) -> None:

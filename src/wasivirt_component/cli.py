@@ -12,7 +12,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -128,7 +128,7 @@ def adapt(
                                            help="A wasip1 core module (a component is copied).")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
                                          help="Where to write the component.")],
-    command: Annotated[Optional[bool], typer.Option(
+    command: Annotated[bool | None, typer.Option(
         "--command/--reactor", show_default=False,
         help="Force the command or reactor adapter (default: command if it exports _start).")] = None,
 ) -> None:
@@ -154,16 +154,16 @@ def run(
         metavar="APP.wasm|REF", show_default=False,
         help="A command component (exports wasi:cli/run): a file, or a registry reference "
              "REGISTRY/REPO[:TAG|@DIGEST] (pulled into the cache once).")],
-    args: Annotated[Optional[list[str]], typer.Argument(
+    args: Annotated[list[str] | None, typer.Argument(
         metavar="[-- ARGS...]", show_default=False,
         help="Arguments for the guest; put them after `--`.")] = None,
-    dirs: Annotated[Optional[list[str]], typer.Option(
+    dirs: Annotated[list[str] | None, typer.Option(
         "--dir", metavar="HOST::GUEST", show_default=False,
         help="Preopen host directory HOST as GUEST (`--dir DIR` means DIR::DIR). Repeatable.")] = None,
-    envs: Annotated[Optional[list[str]], typer.Option(
+    envs: Annotated[list[str] | None, typer.Option(
         "--env", metavar="NAME[=VALUE]", show_default=False,
         help="Set a guest environment variable; without =VALUE, pass the host's. Repeatable.")] = None,
-    argv0: Annotated[Optional[str], typer.Option(
+    argv0: Annotated[str | None, typer.Option(
         "--argv0", show_default=False, help="argv[0] for the guest (default: the file name).")] = None,
     backtrace: Annotated[bool, typer.Option(
         "--backtrace", help="On a trap, also print wasmtime's wasm backtrace.")] = False,
@@ -172,8 +172,8 @@ def run(
     plain_http: PlainHttp = False,
 ) -> None:
     """Run a command component; exit with the guest's exit code."""
-    from .oci.source import wasm_input
     from .errors import GuestTrap
+    from .oci.source import wasm_input
     from .run import RunOptions, parse_dir, parse_env, run_file
 
     options = RunOptions(
@@ -300,14 +300,14 @@ def publish(
     reference: Annotated[str, typer.Argument(
         metavar="REGISTRY/REPO[:TAG]", show_default=False,
         help="Where to publish it, e.g. localhost:5000/acme/app:1.0 (tag default: latest).")],
-    annotations: Annotated[Optional[list[str]], typer.Option(
+    annotations: Annotated[list[str] | None, typer.Option(
         "--annotation", "-a", metavar="KEY=VALUE", show_default=False,
         help="A manifest annotation; overrides the defaults (org.opencontainers.image.*). "
              "Repeatable.")] = None,
-    description: Annotated[Optional[str], typer.Option(
+    description: Annotated[str | None, typer.Option(
         "--description", metavar="TEXT", show_default=False,
         help="org.opencontainers.image.description (default: the --spec file's docstring).")] = None,
-    spec: Annotated[Optional[Path], typer.Option(
+    spec: Annotated[Path | None, typer.Option(
         "--spec", metavar="SPEC.py", show_default=False,
         help="The spec the component was composed with: its docstring (read, never run) "
              "is the description; its git checkout gives source and revision.")] = None,
@@ -353,7 +353,7 @@ def pull(
 def setup(
     check: Annotated[bool, typer.Option(
         "--check", help="Only report which tools are present; install nothing.")] = False,
-    prefix: Annotated[Optional[Path], typer.Option(
+    prefix: Annotated[Path | None, typer.Option(
         "--prefix", metavar="DIR", show_default=False,
         help="Install the node tools here (default: the checkout, else the user tool dir).")] = None,
 ) -> None:

@@ -39,7 +39,7 @@ class ExternReport:
         return bool(self.package and self.package.startswith("wasi:"))
 
     @classmethod
-    def of(cls, extern: ComponentExtern) -> "ExternReport":
+    def of(cls, extern: ComponentExtern) -> ExternReport:
         return cls(extern.name, extern.sort, extern.package, extern.interface, extern.version)
 
     def to_json(self) -> dict[str, Any]:
@@ -138,7 +138,8 @@ class InspectReport:
 def inspect_module(data: bytes, what: str = "module") -> ModuleReport:
     info = read_module(data, what)
     modules = {i.module for i in info.imports}
-    wasi = "preview1" if PREVIEW1 in modules else "preview0" if "wasi_unstable" in modules else None
+    wasi: Literal["preview1", "preview0"] | None = (
+        "preview1" if PREVIEW1 in modules else "preview0" if "wasi_unstable" in modules else None)
     return ModuleReport(
         role="command" if info.is_command else "reactor",
         wasi=wasi,

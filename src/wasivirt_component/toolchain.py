@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -143,12 +144,15 @@ def jco_package_dir() -> Path:
                          f"@bytecodealliance/jco@{JCO_VERSION} with npm)")
 
 
-def _jco_manifest(pkg: Path) -> dict:
+def _jco_manifest(pkg: Path) -> dict[str, object]:
     try:
-        return json.loads((pkg / "package.json").read_text())
+        manifest = json.loads((pkg / "package.json").read_text())
     except (OSError, ValueError) as exc:
         raise ToolchainError(f"jco at {pkg} has an unreadable package.json ({exc}); "
                              f"{SETUP_HINT}") from None
+    if not isinstance(manifest, dict):
+        raise ToolchainError(f"jco at {pkg} has a package.json that is not an object; {SETUP_HINT}")
+    return manifest
 
 
 def jco_script() -> Path:
@@ -396,7 +400,7 @@ class ToolStatus:
     problem: str | None = None
 
 
-def _status(name: str, probe) -> ToolStatus:
+def _status(name: str, probe: Callable[[], tuple[str, str]]) -> ToolStatus:
     try:
         version, location = probe()
     except ToolchainError as exc:

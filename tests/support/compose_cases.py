@@ -112,7 +112,7 @@ class CaseRunner:
                 self.step(step)
             except CompositionError as exc:
                 if number != len(steps):
-                    raise AssertionError(f"{self.case.name}: step {number} of {len(steps)} raised {exc!r}")
+                    raise AssertionError(f"{self.case.name}: step {number} of {len(steps)} raised {exc!r}") from exc
                 return Outcome(type(exc).__name__, str(exc), exc.node, exc.import_name, exc.export)
         raise AssertionError(f"{self.case.name}: no step raised a CompositionError")
 

@@ -9,9 +9,8 @@ now check the C runtime through its canonical-ABI binding.
 
 from __future__ import annotations
 
-from wasmtime.component import Variant
-
 from virt_component_support import FS, STREAMS, Failed, Virt
+from wasmtime.component import Variant
 
 # error-code cases, in order (wasi:filesystem/types)
 NAMES = (

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import names
-from ..errors import BinaryFormatError, NotAComponentError
+from ..errors import NotAComponentError
 from .reader import Reader
 from .sections import WasmKind, detect_kind, iter_sections
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import BinaryFormatError
 from .reader import Reader
 from .sections import WasmKind, detect_kind, iter_sections
-from ..errors import BinaryFormatError
 
 EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 PREVIEW1 = "wasi_snapshot_preview1"

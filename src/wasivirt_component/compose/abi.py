@@ -9,8 +9,23 @@ from __future__ import annotations
 from typing import assert_never
 
 from .types import (
-    Borrow, DefinedType, Enum, Flags, FuncType, Future, ListType, MapType, Option, Own, Record,
-    Resource, Result, Stream, Tuple, ValType, Variant,
+    Borrow,
+    DefinedType,
+    Enum,
+    Flags,
+    FuncType,
+    Future,
+    ListType,
+    MapType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    ValType,
+    Variant,
 )
 
 MAX_FLAT_PARAMS = 16

@@ -12,9 +12,29 @@ from typing import assert_never
 
 from .render import render_extern_kind, render_type
 from .types import (
-    Borrow, ComponentType, Enum, Extern, Flags, FuncType, Future, InstanceType, ListType,
-    MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple, TypeDef,
-    TypeItem, ValType, ValueItem, Variant,
+    Borrow,
+    ComponentType,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    TypeDef,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
 )
 
 Bindings = dict[Resource, Resource]

@@ -23,14 +23,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import assert_never
 
-from ..binary.encode import COMPONENT_PREAMBLE, name as enc_name, section_header, sleb, uleb
+from ..binary.encode import COMPONENT_PREAMBLE, section_header, sleb, uleb
+from ..binary.encode import name as enc_name
 from ..errors import CompositionError
 from ..names import resource_function
 from .render import render_type
 from .types import (
-    PRIMITIVE_BYTES, Borrow, ComponentType, Enum, Extern, Flags, FuncType, Future, InstanceType,
-    ListType, MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple,
-    TypeDef, TypeItem, ValType, ValueItem, Variant, type_name,
+    PRIMITIVE_BYTES,
+    Borrow,
+    ComponentType,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    TypeDef,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
+    type_name,
 )
 
 # A type the encoder defines or aliases: anything a type index can hold but a resource

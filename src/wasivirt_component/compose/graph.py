@@ -20,8 +20,15 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..errors import (
-    AlreadyConnected, CompositionError, DuplicateExport, ImportMismatch, InstantiationCycle,
-    MergeConflict, NoSuchExport, NoSuchImport, UnsatisfiedImport,
+    AlreadyConnected,
+    CompositionError,
+    DuplicateExport,
+    ImportMismatch,
+    InstantiationCycle,
+    MergeConflict,
+    NoSuchExport,
+    NoSuchImport,
+    UnsatisfiedImport,
 )
 from ..names import compat_key, highest, version_rank
 from .compare import Mismatch, check, equal
@@ -29,11 +36,19 @@ from .encoder import ComponentBuilder, TypeScope
 from .reader import ComponentInfo
 from .stub import skeleton
 from .subst import Substitution
-from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
-    ComponentType, DefinedType, Extern, InstanceType, Resource, Term, TypeDef, TypeItem, extern_kind,
+    ComponentType,
+    DefinedType,
+    Extern,
+    InstanceType,
+    Resource,
+    Term,
+    TypeDef,
+    TypeItem,
+    extern_kind,
     type_name,
 )
+from .walk import iter_resources, named_types, resource_paths, sub_bindings
 
 
 @dataclass(eq=False)
@@ -54,9 +69,9 @@ class InstanceNode:
 
     name: str
     package: Package
-    args: dict[str, "Source"] = field(default_factory=dict)
+    args: dict[str, Source] = field(default_factory=dict)
     # filled afresh by each `encode()`: what every import resolved to, and the types
-    sources: dict[str, "Source"] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
     bindings: dict[Resource, Resource] = field(default_factory=dict)
     instance_type: InstanceType | None = None
     subst: Substitution = field(default_factory=lambda: Substitution({}))

@@ -20,12 +20,35 @@ from ..binary.sections import WasmKind, detect_kind, iter_sections
 from ..errors import BinaryFormatError, NotAComponentError
 from .compare import Mismatch, check
 from .subst import Substitution, subst
-from .walk import iter_resources, type_items
 from .types import (
-    PRIMITIVE_CODES, Borrow, ComponentType, Defined, Enum, Extern, Flags, FuncType,
-    Future, InstanceType, ListType, MapType, ModuleType, Option, Own, Record, Resource, Result,
-    Stream, Tuple, TypeDef, TypeItem, ValType, ValueItem, Variant, extern_kind,
+    PRIMITIVE_CODES,
+    Borrow,
+    ComponentType,
+    Defined,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    TypeDef,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
+    extern_kind,
 )
+from .walk import iter_resources, type_items
 
 SORT_NAMES = {0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
 CORE_SORTS = {0x00: "func", 0x01: "table", 0x02: "memory", 0x03: "global", 0x04: "tag",
@@ -151,7 +174,7 @@ class _Scope:
         assert isinstance(ct, ComponentType)
         return ct
 
-    def outer(self, r: Reader, count: int) -> "_Scope":
+    def outer(self, r: Reader, count: int) -> _Scope:
         scope: _Scope | None = self
         for _ in range(count):
             scope = scope.parent if scope else None
@@ -707,7 +730,7 @@ def instantiate(component: ComponentType, args: dict[str, Extern], what: str,
             check(args[name], required, bindings, name)
         except Mismatch as exc:
             message = f"{what}: argument `{name}` does not match: {exc}"
-            raise r.error(message) if r else BinaryFormatError(message)
+            raise (r.error(message) if r else BinaryFormatError(message)) from None
     exports = InstanceType(dict(component.exports))
     keep = set(component.imported)
     fresh = {res: Resource(res.name, what) for res in iter_resources(exports) if res not in keep}

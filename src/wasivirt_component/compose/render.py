@@ -5,9 +5,30 @@ from __future__ import annotations
 from typing import assert_never
 
 from .types import (
-    Borrow, ComponentType, Enum, Extern, Flags, FuncType, Future, InstanceType, ListType,
-    MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Term, Tuple, TypeItem,
-    ValueItem, Variant, extern_kind, type_name,
+    Borrow,
+    ComponentType,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Term,
+    Tuple,
+    TypeItem,
+    ValueItem,
+    Variant,
+    extern_kind,
+    type_name,
 )
 
 

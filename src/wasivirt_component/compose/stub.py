@@ -17,16 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
-from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule
+from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule, Limits
 from ..binary.core_encoder import FuncType as CoreFuncType
-from ..binary.core_encoder import Limits
-from ..binary.encode import name as encode_name, uleb, vec
+from ..binary.encode import name as encode_name
+from ..binary.encode import uleb, vec
 from ..errors import CompositionError
 from .abi import lifted_core_signature
 from .encoder import ComponentBuilder, TypeScope
 from .shim import InterfaceShim
 from .types import (
-    ComponentType, Extern, FuncType, InstanceType, ModuleType, Resource, TypeDef, TypeItem, ValueItem,
+    ComponentType,
+    Extern,
+    FuncType,
+    InstanceType,
+    ModuleType,
+    Resource,
+    TypeDef,
+    TypeItem,
+    ValueItem,
     extern_kind,
 )
 from .walk import import_dependencies, type_owners

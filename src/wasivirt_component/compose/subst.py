@@ -10,9 +10,29 @@ from collections.abc import Sequence
 from typing import TypeVar, assert_never, cast
 
 from .types import (
-    Borrow, ComponentType, Defined, Enum, Flags, FuncType, Future, InstanceType, ListType,
-    MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Term, Tuple, TypeItem,
-    ValType, ValueItem, Variant,
+    Borrow,
+    ComponentType,
+    Defined,
+    Enum,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Term,
+    Tuple,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
 )
 
 T = TypeVar("T", bound=Term)

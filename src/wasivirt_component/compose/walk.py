@@ -7,9 +7,29 @@ from collections.abc import Iterator
 from typing import assert_never
 
 from .types import (
-    Borrow, ComponentType, DefinedType, Enum, Extern, Flags, FuncType, Future, InstanceType,
-    ListType, MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Term, Tuple,
-    TypeItem, ValueItem, Variant,
+    Borrow,
+    ComponentType,
+    DefinedType,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Term,
+    Tuple,
+    TypeItem,
+    ValueItem,
+    Variant,
 )
 
 Path = tuple[str, ...]

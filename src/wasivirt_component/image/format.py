@@ -22,8 +22,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..errors import ImageFormatError, SpecError
-from .tree import (Buffer, Directory, File, InlineSource, Mount, Node, Symlink, check_name,
-                   located)
+from .tree import Buffer, Directory, File, InlineSource, Mount, Node, Symlink, check_name, located
 
 MAGIC = b"WVIM"
 VERSION = 1
@@ -396,7 +395,7 @@ class Image:
         if self.header.root_mount:
             return self.mount(self.header.root)
         root = Directory(read_only=self.header.root_read_only)
-        stack = [(self.header.root, root, frozenset({self.header.root}))]
+        stack: list[tuple[int, Directory, frozenset[int]]] = [(self.header.root, root, frozenset({self.header.root}))]
         while stack:
             number, directory, ancestors = stack.pop()
             for entry in self.listing(number):
@@ -404,8 +403,9 @@ class Image:
                 if entry.kind == KIND_DIRECTORY:
                     if entry.blob in ancestors:
                         raise ImageFormatError(f"VFS image: directory {entry.name!r} contains itself")
-                    node: Node = Directory(read_only=entry.read_only)
-                    stack.append((entry.blob, node, ancestors | {entry.blob}))
+                    subdirectory = Directory(read_only=entry.read_only)
+                    stack.append((entry.blob, subdirectory, ancestors | {entry.blob}))
+                    node: Node = subdirectory
                 elif entry.kind == KIND_FILE:
                     node = File(read_only=entry.read_only, source=InlineSource(bytes(data)))
                 elif entry.kind == KIND_SYMLINK:

@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import names
@@ -105,7 +105,7 @@ def created_time(environ: Mapping[str, str] | None = None) -> str:
             seconds = int(text)
         except ValueError:
             raise WasivirtError(f"SOURCE_DATE_EPOCH={text!r} is not an integer number of seconds") from None
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fits(imports: list[str], allowed: dict[str, set[str] | None]) -> bool:
