@@ -143,8 +143,7 @@ def raw_copy_gbps() -> float:
     import wasmtime
     import wasmtime.component as wc
 
-    from wasivirt_component.compose.plug import plug
-    from wasivirt_component.compose.reader import read_component
+    from wasivirt_component.compose import plug, read_component
     from wasivirt_component.virt import build
 
     parts = {}
@@ -185,7 +184,7 @@ BOUND_READ = """static bool file_read(io_streams_input_stream_t *s, uint64_t len
 
 def same_child_bound(child: Path, spec: Path) -> Path:
     """`child` composed with a virtualizer whose file read is only a pointer into the image."""
-    from wasivirt_component.compose.reader import read_component
+    from wasivirt_component.compose import read_component
     from wasivirt_component.image import encode_image, load_spec
     from wasivirt_component.virt import build, wit_gen
     from wasivirt_component.virt.splice import splice_image

@@ -26,8 +26,7 @@ from support.components import ENV_PLUG_APP, ENV_PLUG_WIT  # noqa: E402
 from support.cpybuild import build_python_component  # noqa: E402
 from wasivirt_component.adapt import adapt_module  # noqa: E402
 from wasivirt_component.binary.encode import section  # noqa: E402
-from wasivirt_component.compose.plug import plug  # noqa: E402
-from wasivirt_component.compose.reader import read_component  # noqa: E402
+from wasivirt_component.compose import plug, read_component  # noqa: E402
 from wasivirt_component.engine import compile_component, make_engine  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent.parent / "tests" / ".cache"

@@ -209,7 +209,7 @@ def compose(
                              "starts at once.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
 ) -> None:
-    """Give a WASI program a virtual filesystem: adapt, virtualize, compose."""
+    """Give a WASI program a virtual filesystem by composition."""
     from .names import short
     from .pipeline import compose_files
 
@@ -258,7 +258,7 @@ def plug(
     output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
                                          help="Where to write the composed component.")],
 ) -> None:
-    """Compose: fill a socket's imports with plugs' exports (wac plug semantics)."""
+    """Fill a socket's imports with plugs' exports (wac plug semantics)."""
     from .pipeline import plug_files
 
     result = plug_files(socket, list(plugs), output)
@@ -290,7 +290,9 @@ def inspect(
         sys.stdout.write(to_json_text(report))
         return
     from rich.console import Console
-    render(report, Console())
+    console = Console()
+    for part in render(report):
+        console.print(part)
 
 
 @app.command()

@@ -1,11 +1,13 @@
-"""Human rendering of an `InspectReport` with rich: a summary table, then imports/exports."""
+"""Human rendering of an `InspectReport` with rich: a summary table, then imports/exports.
+
+`render` returns what to print; `cli.py` prints it (as everything else wasivirt shows)."""
 
 from __future__ import annotations
 
 import json
 
 from rich import box
-from rich.console import Console
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -86,20 +88,22 @@ def _externs(title: str, items: tuple[ExternReport, ...]) -> Table:
     return table
 
 
-def render(report: InspectReport, console: Console) -> None:
-    """Print the human form of `report`."""
+def render(report: InspectReport) -> list[RenderableType]:
+    """The human form of `report`, in the order to print it (the CLI prints; this module
+    only builds tables)."""
     table = _summary(report)
     if report.module is not None:
         _module_rows(table, report, report.module)
-        console.print(table)
+        parts: list[RenderableType] = [table]
         if not report.module.threads:  # one unwrapped line, so it can be copied
-            console.print(f"next step: wasivirt adapt {report.file} -o app.wasm",
-                          soft_wrap=True, highlight=False)
-    elif report.component is not None:
+            parts.append(Text(f"next step: wasivirt adapt {report.file} -o app.wasm",
+                              no_wrap=True, overflow="ignore"))
+        return parts
+    if report.component is not None:
         _component_rows(table, report, report.component)
-        console.print(table)
-        console.print(_externs("imports", report.component.imports))
-        console.print(_externs("exports", report.component.exports))
+        return [table, _externs("imports", report.component.imports),
+                _externs("exports", report.component.exports)]
+    return [table]
 
 
 def to_json_text(report: InspectReport) -> str:

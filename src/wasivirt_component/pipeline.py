@@ -18,8 +18,7 @@ from .adapt import adapt
 from .artifact import MountRecord, mounts_section
 from .binary.component_externs import read_component_externs
 from .check import filesystem_imports, validate_component, validate_composition
-from .compose.plug import PlugResult, plug
-from .compose.reader import ComponentInfo, read_component
+from .compose import ComponentInfo, PlugResult, plug, read_component
 from .errors import ValidationError
 from .fsutil import atomic_write_bytes, read_input
 from .virt.build import Progress

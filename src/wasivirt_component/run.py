@@ -183,7 +183,7 @@ def run_component(engine: Engine, component: Component, options: RunOptions | No
 def trap_reason(exc: WasmtimeError) -> str:
     """Why the guest trapped, for one line: a call into a trapping stub (an import wasivirt
     stubs out, named by the stub's name section) is said as such; else wasmtime's reason."""
-    from .compose.stub import STUB_MODULE_NAME
+    from .compose import STUB_MODULE_NAME
 
     text = str(exc)
     frame = re.search(r"^\s*0: .*?" + re.escape(STUB_MODULE_NAME) + r"!(\S+)", text, re.MULTILINE)

@@ -22,10 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..compose.graph import CompositionGraph, InstanceNode, Package
-from ..compose.reader import ComponentInfo, read_component
-from ..compose.stub import Stub, trap_stub
-from ..compose.walk import import_dependencies
+from ..compose import (
+    ComponentInfo,
+    CompositionGraph,
+    InstanceNode,
+    Package,
+    Stub,
+    import_dependencies,
+    read_component,
+    trap_stub,
+)
 from ..errors import CompositionError
 from ..names import compat_key, split_name
 from .names import HOST_PACKAGE
