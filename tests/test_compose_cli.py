@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from support.cbuild import compile_c
-from support.vfsapps import WASIVIRT, cli_env, run_app, wasivirt
+from support.cli import SESSION_CACHE, cli_env, run_cli
+from support.vfsapps import run_app, wasivirt
 from wasivirt_component import toolchain
 
 EPOCH = 1_700_000_000
@@ -41,9 +42,7 @@ def _compose(child: Path, spec_text: str, workdir: Path, name: str = "app",
     spec = workdir / f"{name}_spec.py"
     spec.write_text(spec_text)
     out = workdir / f"{name}.wasm"
-    proc = subprocess.run(
-        [*WASIVIRT, "compose", str(child), "--vfs", str(spec), "-o", str(out)],
-        capture_output=True, text=True, env={**cli_env(), **(env or {})}, timeout=1800)
+    proc = run_cli("compose", child, "--vfs", spec, "-o", out, env=env, timeout=1800)
     return proc, out
 
 
@@ -284,18 +283,16 @@ def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) 
 
 
 def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:
-    from support.vfsapps import SESSION_CACHE
     from wasivirt_component.engine import ComponentCache
 
     spec = tmp_path / "spec.py"
     spec.write_text(f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.dir('/u').file('id', {str(tmp_path)!r})\n")
     plain, pre = tmp_path / "plain.wasm", tmp_path / "pre.wasm"
     cache = ComponentCache(root=SESSION_CACHE / "compiled")
-    env = {**cli_env(), "SOURCE_DATE_EPOCH": str(EPOCH)}  # else timestamps = compose time
+    env = {"SOURCE_DATE_EPOCH": str(EPOCH)}  # else timestamps = compose time
 
     def compose(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*WASIVIRT, "compose", str(probe), "--vfs", str(spec), "-o", str(out), *flags],
-                              capture_output=True, text=True, env=env, timeout=1800)
+        return run_cli("compose", probe, "--vfs", spec, "-o", out, *flags, env=env, timeout=1800)
 
     first = compose(plain, "-q")
     assert (first.returncode, first.stdout, first.stderr) == (0, "", "")

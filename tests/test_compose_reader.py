@@ -121,5 +121,5 @@ def test_mutated_binaries_raise_only_our_error(hello: Path, data: st.DataObject)
     mutated = data.draw(_mutations(head)) + original[3500:]
     try:
         read_component(mutated, "mutated.wasm")
-    except BinaryFormatError:
-        pass
+    except BinaryFormatError as exc:
+        assert exc.message.startswith("mutated.wasm") and "\n" not in exc.message, exc.message

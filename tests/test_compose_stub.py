@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from support.cli import run_cli
 from wasivirt_component.check import filesystem_imports, validate_component
 from wasivirt_component.compose.abi import flatten, lifted_core_signature
 from wasivirt_component.compose.graph import CompositionGraph
@@ -24,8 +23,6 @@ from wasivirt_component.compose.types import (
     Variant,
 )
 from wasivirt_component.errors import CompositionError
-
-WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
 
 
 def _stubbed(info, prefixes: tuple[str, ...]) -> tuple[bytes, list[str], list[str]]:
@@ -56,7 +53,7 @@ def test_filesystem_stub_removes_every_filesystem_import(tmp_path: Path, hello: 
     # the libc asks for preopens at startup: the stub traps, it never reaches the host
     app = tmp_path / "app.wasm"
     app.write_bytes(data)
-    proc = subprocess.run([*WASIVIRT, "run", str(app)], capture_output=True, text=True, timeout=600)
+    proc = run_cli("run", app)
     assert proc.returncode == 134
     assert proc.stderr == (f"error: {app}: trapped: it called `wasi:filesystem/preopens@0.2.12#get-directories`, "
                            "which this composition stubs out (every call traps) "

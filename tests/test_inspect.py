@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from support.wat_samples import THREADS_WAT
 from wasivirt_component.binary.component_externs import ComponentExtern, read_component_externs
 from wasivirt_component.binary.encode import COMPONENT_PREAMBLE, name, section, uleb, vec
 from wasivirt_component.errors import BinaryFormatError
@@ -149,7 +150,6 @@ def test_reactor_module_report(c_module):
 
 
 def test_threads_module_report(wat):
-    from test_adapt import THREADS_WAT
     m = inspect_file(wat(THREADS_WAT, "threads")).module
     assert (m.threads, m.shared_memory, m.thread_spawn) == (True, True, True)
     assert m.other_imports == (("wasi", "thread-spawn", "func"), ("env", "memory", "memory"))
@@ -263,7 +263,6 @@ def test_human_output_for_a_module(cli, hello_module):
 
 
 def test_human_output_for_a_threads_module(cli, wat):
-    from test_adapt import THREADS_WAT
     result = cli("inspect", wat(THREADS_WAT, "threads"), env={"COLUMNS": "160"})
     assert result.exit_code == 0
     assert ("yes: wasip1-threads (imports wasi/thread-spawn and shared memory); cannot become "

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from support.wat_samples import EXIT_42_WAT
 from wasivirt_component import engine as engine_mod
 from wasivirt_component import run as run_mod
 from wasivirt_component.engine import ComponentCache, load_component, make_engine
@@ -23,21 +24,6 @@ from wasivirt_component.run import (
     run_file,
 )
 
-# A component whose `run` calls wasi:cli/exit.exit-with-code(42): the one way a WASI 0.2
-# guest reports a specific non-zero code (the preview1 adapter cannot; see below).
-EXIT_42_WAT = """(component
-  (import "wasi:cli/exit@0.2.12" (instance $exit
-    (export "exit-with-code" (func (param "status-code" u8)))))
-  (core func $ewc (canon lower (func $exit "exit-with-code")))
-  (core module $m
-    (import "host" "exit" (func $e (param i32)))
-    (func (export "run") (result i32) (call $e (i32.const 42)) (i32.const 0)))
-  (core instance $hi (export "exit" (func $ewc)))
-  (core instance $i (instantiate $m (with "host" (instance $hi))))
-  (func $run (result (result)) (canon lift (core func $i "run")))
-  (instance $inst (export "run" (func $run)))
-  (export "wasi:cli/run@0.2.12" (instance $inst)))
-"""
 # `run` returns `err` without calling exit: wasmtime's CLI exits 1 for that, and so do we.
 RUN_ERR_WAT = """(component
   (core module $m (func (export "run") (result i32) (i32.const 1)))

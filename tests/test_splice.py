@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from virt_support import SAMPLE, make_image
 
+from support.vfsimages import SAMPLE, make_image
 from support.virtcore import OPEN_DIRECTORY, READ, SYMLINK_FOLLOW, TYPE_DIRECTORY, Vfs
 from wasivirt_component import toolchain
 from wasivirt_component.binary.sections import iter_sections

@@ -10,11 +10,11 @@ import pytest
 import wasmtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from virt_component_support import ERROR, FS, POLL, STREAMS, Failed, FakeHost, Virt, compiled_virtualizer
-from virt_support import SAMPLE, TIMESTAMP, make_image
 from wasmtime.component import Variant
 
+from support.vfsimages import SAMPLE, TIMESTAMP, make_image
 from support.virtcore import NAMES
+from support.virtharness import ERROR, FS, POLL, STREAMS, Failed, FakeHost, Virt, compiled_virtualizer
 
 FOLLOW = {"symlink-follow"}
 NOFOLLOW: set = set()

@@ -17,10 +17,10 @@ import struct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from virt_support import RO, SAMPLE, TIMESTAMP, Link, make_image
 
 from support import virtcore as E
 from support import virtcore as wv_fs
+from support.vfsimages import RO, SAMPLE, TIMESTAMP, Link, make_image
 from support.virtcore import (
     MUTATE_DIRECTORY,
     OPEN_CREATE,

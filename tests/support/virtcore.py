@@ -9,8 +9,9 @@ now check the C runtime through its canonical-ABI binding.
 
 from __future__ import annotations
 
-from virt_component_support import FS, STREAMS, Failed, Virt
 from wasmtime.component import Variant
+
+from support.virtharness import FS, STREAMS, Failed, Virt
 
 # error-code cases, in order (wasi:filesystem/types)
 NAMES = (
