@@ -78,6 +78,9 @@ def test_compose_prints_a_summary_and_inspect_reports_isolation(semantics_app: P
     assert report["component"]["host_filesystem"] is False
     assert report["component"]["filesystem_imports"] == []
     assert [e["name"] for e in report["component"]["exports"]] == ["wasi:cli/run@0.2.12"]
+    world = wasivirt("inspect", str(out), "--wit").stdout.split("world root {", 1)[1].split("}", 1)[0]
+    assert "import wasi:cli/stdout@0.2.12;" in world and "export wasi:cli/run@0.2.12;" in world
+    assert "wasi:filesystem" not in world
 
 
 def test_core_module_child_is_adapted_first(tmp_path: Path) -> None:

@@ -278,3 +278,31 @@ def test_human_output_for_a_component_without_filesystem(cli, tmp_path):
     assert result.exit_code == 0
     assert re.search(r"host filesystem +no: imports no wasi:filesystem", result.stdout)
     assert "library (no wasi:cli/run export)" in result.stdout
+
+
+# -- --wit: the component's world in WIT (wasm-tools component wit) ---------------------
+
+def test_wit_prints_the_components_world(wasivirt, hello):
+    proc = wasivirt("inspect", hello, "--wit")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    world = proc.stdout.split("world root {\n", 1)[1].split("\n}\n", 1)[0]
+    assert world.split("\n") == [f"  import {name};" for name in HELLO_IMPORTS] + [
+        "", "  export wasi:cli/run@0.2.12;"]
+    assert "package wasi:filesystem@0.2.12 {" in proc.stdout  # the packages it uses follow
+
+
+def test_wit_of_a_core_module_names_adapt(wasivirt, hello_module):
+    proc = wasivirt("inspect", hello_module, "--wit")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (f"error: {hello_module}: is a core wasm module, not a component; run `wasivirt "
+                           f"adapt {hello_module} -o app.wasm` first, then inspect app.wasm --wit\n")
+
+
+def test_wit_of_garbage_and_with_json_are_one_line(wasivirt, tmp_path, hello):
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(COMPONENT_PREAMBLE + b"\x0a\x05\x01")
+    proc = wasivirt("inspect", bad, "--wit")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {bad}: ") and proc.stderr.count("\n") == 1
+    proc = wasivirt("inspect", hello, "--wit", "--json")
+    assert (proc.returncode, proc.stderr) == (2, "error: --wit and --json: choose one (--json is the report, "
+                                                 "--wit the WIT world)\n")

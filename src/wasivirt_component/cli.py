@@ -276,15 +276,23 @@ def inspect(
              "REGISTRY/REPO[:TAG|@DIGEST] (pulled into the cache once).")],
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the stable JSON report (schema: docs/inspect-json.md).")] = False,
+    wit: Annotated[bool, typer.Option(
+        "--wit", help="Print the component's WIT world: what it imports and exports, in WIT "
+                      "(wasm-tools component wit).")] = False,
     plain_http: PlainHttp = False,
 ) -> None:
     """Show imports, exports, WASI versions and host filesystem access."""
-    from .inspect import inspect_file
+    from .inspect import inspect_file, wit_file
     from .inspect_view import render, to_json_text
     from .oci.source import wasm_input
 
+    if wit and json_output:
+        raise WasivirtError("--wit and --json: choose one (--json is the report, --wit the WIT world)")
     with _pull_progress() as progress:
         source = wasm_input(file, plain_http=plain_http, progress=progress)
+    if wit:
+        sys.stdout.write(wit_file(source.path, label=source.label))
+        return
     report = inspect_file(source.path, label=source.label)
     if json_output:
         sys.stdout.write(to_json_text(report))

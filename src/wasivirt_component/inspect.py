@@ -1,5 +1,7 @@
 """What a wasm file is and what it can reach: the data behind `wasivirt inspect`.
 
+`component_wit` is the `--wit` view: the component's world in WIT, from wasm-tools.
+
 The report is plain data (dataclasses + a stable JSON form, schema in
 docs/inspect-json.md); `inspect_view.py` renders it for humans. Keeping them apart lets
 the report grow without touching the rendering. It is read from the top-level import and
@@ -14,11 +16,12 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import names
+from . import names, toolchain
 from .artifact import MountRecord, read_mounts
 from .binary.component_externs import ComponentExtern, read_component_externs
 from .binary.module import PREVIEW1, read_module
 from .binary.sections import WasmKind, detect_kind
+from .errors import NotAComponentError
 from .fsutil import read_input
 
 JSON_SCHEMA_VERSION = 1
@@ -173,6 +176,26 @@ def inspect_bytes(data: bytes, file: str = "input") -> InspectReport:
     if detect_kind(data, file) is WasmKind.MODULE:
         return InspectReport(file, len(data), "module", module=inspect_module(data, file))
     return InspectReport(file, len(data), "component", component=inspect_component(data, file))
+
+
+def component_wit(data: bytes, what: str = "component") -> str:
+    """The component's WIT world (and the packages it uses), as `wasm-tools component wit`
+    prints it: exactly what a composed app imports and exports, in WIT.
+
+    A core module is refused naming `wasivirt adapt`; malformed bytes are the scanner's
+    one-line `BinaryFormatError` before wasm-tools sees them.
+    """
+    if detect_kind(data, what) is WasmKind.MODULE:
+        raise NotAComponentError(what, then="inspect app.wasm --wit")
+    read_component_externs(data, what)  # the scanner's message for truncated or garbled bytes
+    proc = toolchain.run_tool([toolchain.wasm_tools(), "component", "wit"], input=data,
+                              what=f"{what}: printing its WIT with wasm-tools")
+    return proc.stdout
+
+
+def wit_file(path: str | os.PathLike[str], label: str | None = None) -> str:
+    """`component_wit` of a file; `label` names it in messages (default: the path)."""
+    return component_wit(read_input(path, "wasm"), label or os.fspath(path))
 
 
 def inspect_file(path: str | os.PathLike[str], label: str | None = None) -> InspectReport:
