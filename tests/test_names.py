@@ -119,3 +119,10 @@ def test_compatibility_follows_cargo(a: Version, b: Version) -> None:
     expected = (a == b if a.pre or b.pre or (a.major, a.minor) == (0, 0) or (b.major, b.minor) == (0, 0)
                 else a.major == b.major if a.major else (b.major, b.minor) == (0, a.minor))
     assert names.compatible(f"a:b/c@{a}", f"a:b/c@{b}") == expected
+
+
+def test_base_name() -> None:
+    assert names.base_name("wasi:cli/run@0.2.12") == "wasi:cli/run"
+    assert names.base_name("wasi:cli/run@not-semver") == "wasi:cli/run"
+    assert names.base_name("wasi:cli/run") == "wasi:cli/run"
+    assert names.base_name("run") == "run"

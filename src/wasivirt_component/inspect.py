@@ -156,9 +156,9 @@ def inspect_module(data: bytes, what: str = "module") -> ModuleReport:
 
 
 def _world(exports: tuple[ExternReport, ...]) -> Literal["command", "http-handler", "library"]:
-    if any(e.package == "wasi:cli" and e.interface == "run" for e in exports):
+    if any(names.base_name(e.name) == names.RUN_INTERFACE for e in exports):
         return "command"
-    if any(e.package == "wasi:http" and e.interface == "incoming-handler" for e in exports):
+    if any(names.base_name(e.name) == names.HTTP_HANDLER_INTERFACE for e in exports):
         return "http-handler"
     return "library"
 

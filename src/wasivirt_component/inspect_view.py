@@ -11,6 +11,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from . import names
 from .inspect import ComponentReport, ExternReport, InspectReport, ModuleReport
 
 
@@ -56,7 +57,7 @@ def _module_rows(table: Table, report: InspectReport, m: ModuleReport) -> None:
 
 def _component_rows(table: Table, report: InspectReport, c: ComponentReport) -> None:
     table.add_row("kind", f"component, {_size(report.size)}")
-    run = next((e.name for e in c.exports if e.package == "wasi:cli" and e.interface == "run"), None)
+    run = next((e.name for e in c.exports if names.base_name(e.name) == names.RUN_INTERFACE), None)
     world = {"command": f"command (exports {run})",
              "http-handler": "HTTP handler (exports wasi:http/incoming-handler)",
              "library": "library (no wasi:cli/run export)"}[c.world]

@@ -24,6 +24,8 @@ from functools import total_ordering
 WASI_NAMESPACE = "wasi"
 WASI_VERSION = "0.2.12"  # the WASI release the adapters and the virtualizer target
 FILESYSTEM_PACKAGE = "wasi:filesystem"
+RUN_INTERFACE = "wasi:cli/run"                        # what a command exports
+HTTP_HANDLER_INTERFACE = "wasi:http/incoming-handler"  # what an HTTP handler exports
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$")
 _INTERFACE = re.compile(
@@ -155,6 +157,13 @@ def version_order(versions: Iterable[str]) -> list[str]:
         v = Version.parse(text)
         return (0, text, (0, 0, 0, 0, ())) if v is None else (1, "", v.key())
     return sorted(versions, key=key)
+
+
+def base_name(name: str) -> str:
+    """`wasi:cli/run@0.2.12` -> `wasi:cli/run`: the name without its version (whatever
+    the version says)."""
+    parsed = parse(name)
+    return parsed.base if parsed is not None else split_name(name)[0]
 
 
 def short(name: str) -> str:

@@ -28,9 +28,6 @@ from .engine import ComponentCache, load_component, make_engine, one_line
 from .errors import GuestTrap, NotAComponentError, WasivirtError
 from .fsutil import read_input
 
-RUN_INTERFACE = "wasi:cli/run"
-
-
 # -- options -----------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +113,10 @@ def find_run_export(engine: Engine, component: Component, what: str = "component
 
 def is_run_export(name: str) -> bool:
     """`wasi:cli/run`, unversioned or at any 0.2.x (pre-releases included)."""
-    if name == RUN_INTERFACE:
+    if name == names.RUN_INTERFACE:
         return True
     base, version = names.split_name(name)
-    return base == RUN_INTERFACE and version is not None and (version.major, version.minor) == (0, 2)
+    return base == names.RUN_INTERFACE and version is not None and (version.major, version.minor) == (0, 2)
 
 
 @contextlib.contextmanager

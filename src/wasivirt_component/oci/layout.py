@@ -122,8 +122,8 @@ def _fits(imports: list[str], allowed: dict[str, set[str] | None]) -> bool:
 def component_target(imports: list[str], exports: list[str]) -> str | None:
     """The WASI world the component fits: exporting `run` (command) or `incoming-handler`
     (proxy) at version V, and importing only what that world offers. Else None."""
-    for export, world, allowed in (("wasi:cli/run", "wasi:cli/command", _COMMAND_IMPORTS),
-                                   ("wasi:http/incoming-handler", "wasi:http/proxy", _PROXY_IMPORTS)):
+    for export, world, allowed in ((names.RUN_INTERFACE, "wasi:cli/command", _COMMAND_IMPORTS),
+                                   (names.HTTP_HANDLER_INTERFACE, "wasi:http/proxy", _PROXY_IMPORTS)):
         parsed = [names.parse(e) for e in exports]
         versions = [p.version for p in parsed if p is not None and p.base == export and p.version]
         if len(versions) == 1 and len(exports) == 1 and _fits(imports, allowed):

@@ -33,7 +33,7 @@ from ..compose import (
     trap_stub,
 )
 from ..errors import CompositionError
-from ..names import compat_key, split_name
+from ..names import HTTP_HANDLER_INTERFACE, compat_key, split_name
 from .names import HOST_PACKAGE
 
 # For each child interface the virtualizer serves: the host interfaces (package-less)
@@ -55,7 +55,7 @@ HOST_FILESYSTEM = ("filesystem/types", "filesystem/preopens", "cli/stderr", "io/
 # forwarding each clock read through the virtualizer's Python costs ~2 µs.
 HOST_DIRECT = ("wasi:clocks/wall-clock",)
 # Exports the host would call with its own resources, which the virtualizer cannot bridge yet.
-HTTP_HANDLER = "wasi:http/incoming-handler"
+HTTP_HANDLER = HTTP_HANDLER_INTERFACE
 
 
 @dataclass(frozen=True)
