@@ -70,6 +70,45 @@ def test_other_layers_import_the_composer_through_its_public_face() -> None:
     assert offenders == []
 
 
+# The layers of the package, top to bottom (README "Layout"): a module may import its own
+# layer and those below it, never one above.
+LAYERS = [
+    {"cli"},
+    {"pipeline"},
+    {"adapt", "run", "inspect", "inspect_view", "check", "oci"},
+    {"virt"},
+    {"image"},
+    {"compose"},
+    {"engine"},
+    {"toolchain", "artifact"},
+    {"binary", "fsutil"},
+    {"names", "errors", "paths"},
+]
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    if parts[0] != "wasivirt_component" or len(parts) < 2:
+        return None
+    return next((i for i, layer in enumerate(LAYERS) if parts[1] in layer), None)
+
+
+def test_no_import_runs_back_up() -> None:
+    upward = []
+    for path in PACKAGE.rglob("*.py"):
+        own = _layer(".".join(("wasivirt_component", *path.relative_to(PACKAGE).with_suffix("").parts)))
+        if own is None:
+            continue
+        for module in _imports(path):
+            target = _layer(module)
+            if target is not None and target < own:
+                upward.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert upward == []
+    every = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+             if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    assert every == set().union(*LAYERS)
+
+
 def test_only_the_cli_prints() -> None:
     """The library returns data and raises one-line errors; `cli.py` alone writes to the
     terminal (print, typer.echo, sys.stdout/stderr, a rich Console)."""
