@@ -26,7 +26,7 @@ from typing import TypedDict
 
 from ..errors import SpecError
 from . import context
-from .embed import embed_host_dir
+from .embed import embed_host_dir, host_directory
 from .tree import Directory, File, InlineSource, Mount, Node, check_name, child_path, iter_tree, split_guest_path
 
 
@@ -107,15 +107,15 @@ class VFS:
         """
         if not isinstance(host_dir, (str, os.PathLike)):
             raise SpecError(f"embed: the host directory must be a str or path, not {type(host_dir).__name__}")
+        given = Path(host_dir)
+        resolved = given if given.is_absolute() else context.base_dir() / given
+        shown = repr(str(host_dir)) if given.is_absolute() else f"{str(host_dir)!r} (resolved to {resolved})"
+        root = host_directory(resolved, shown=shown)  # before the tree changes
         existed = self._lookup(guest_path) is not None
         target = self.dir(guest_path)
         if not existed:
             target._node.read_only = True
-        given = Path(host_dir)
-        resolved = given if given.is_absolute() else context.base_dir() / given
-        shown = repr(str(host_dir)) if given.is_absolute() else f"{str(host_dir)!r} (resolved to {resolved})"
-        embed_host_dir(target._node, target.path, resolved, shown=shown, read_only=True,
-                       origin=context.caller_origin())
+        embed_host_dir(target._node, target.path, root, read_only=True, origin=context.caller_origin())
 
     def mount(self, guest_path: str, host: str, path: str = ".", read_only: bool = False,
               hide: Iterable[str] = ()) -> None:
