@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 WASIVIRT := $(VENV)/bin/wasivirt
 PYTEST_ARGS ?= -q
 
-.PHONY: setup test demo clean test-registry
+.PHONY: setup test lint demo clean test-registry
 
 setup: $(VENV)/.installed node_modules/.installed test-registry
 
@@ -43,7 +43,12 @@ test-registry:
 		     "registry tests need it (apt-get install docker-registry)"; \
 	fi
 
-test: setup
+# Types (mypy --strict) and style (ruff); configured in pyproject.toml. Part of `make test`.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/mypy
+
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup

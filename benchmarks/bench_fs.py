@@ -29,7 +29,6 @@ from _results import add_tests_to_path, machine, update_section
 add_tests_to_path()
 
 from support.cbuild import CACHE, compile_c  # noqa: E402
-
 from wasivirt_component.adapt import adapt_module  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -100,7 +99,7 @@ def compose(child: Path, spec_text: str, name: str) -> tuple[Path, list[str]]:
 
 
 def engine():
-    from wasivirt_component.run import make_engine
+    from wasivirt_component.engine import make_engine
     return make_engine()
 
 
@@ -121,7 +120,7 @@ def fresh_instance_ms(app: Path) -> float:
     import wasmtime
     from wasmtime.component import Linker
 
-    from wasivirt_component.run import load_component
+    from wasivirt_component.engine import load_component
 
     eng = engine()
     component = load_component(eng, app.read_bytes())
@@ -144,8 +143,7 @@ def raw_copy_gbps() -> float:
     import wasmtime
     import wasmtime.component as wc
 
-    from wasivirt_component.compose.plug import plug
-    from wasivirt_component.compose.reader import read_component
+    from wasivirt_component.compose import plug, read_component
     from wasivirt_component.virt import build
 
     parts = {}
@@ -186,7 +184,7 @@ BOUND_READ = """static bool file_read(io_streams_input_stream_t *s, uint64_t len
 
 def same_child_bound(child: Path, spec: Path) -> Path:
     """`child` composed with a virtualizer whose file read is only a pointer into the image."""
-    from wasivirt_component.compose.reader import read_component
+    from wasivirt_component.compose import read_component
     from wasivirt_component.image import encode_image, load_spec
     from wasivirt_component.virt import build, wit_gen
     from wasivirt_component.virt.splice import splice_image
@@ -321,7 +319,7 @@ From the image (compiled virtualizer, tree embedded):
 
 | workload | native wasmtime WASI | wasivirt, image | ratio |
 |---|---|---|---|
-""" + "\n".join(image_rows) + f"""
+""" + "\n".join(image_rows) + """
 
 Through a host mount at `/` (the same host directory, passed through):
 

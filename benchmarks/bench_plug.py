@@ -24,12 +24,10 @@ add_tests_to_path()
 from support.cbuild import compile_c  # noqa: E402
 from support.components import ENV_PLUG_APP, ENV_PLUG_WIT  # noqa: E402
 from support.cpybuild import build_python_component  # noqa: E402
-
 from wasivirt_component.adapt import adapt_module  # noqa: E402
 from wasivirt_component.binary.encode import section  # noqa: E402
-from wasivirt_component.compose.plug import plug  # noqa: E402
-from wasivirt_component.compose.reader import read_component  # noqa: E402
-from wasivirt_component.run import compile_component, make_engine  # noqa: E402
+from wasivirt_component.compose import plug, read_component  # noqa: E402
+from wasivirt_component.engine import compile_component, make_engine  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent.parent / "tests" / ".cache"
 
@@ -86,7 +84,7 @@ def main() -> None:
     for pad_mb in (0, 8, 32, 128):
         padded = socket + section(0, b"\x07padding" + bytes(pad_mb << 20))
         size = len(padded) + len(plug_bytes)
-        t = best(lambda: compose(padded, plug_bytes), runs=5)
+        t = best(lambda padded=padded: compose(padded, plug_bytes), runs=5)
         per_mb = t / (size / 2**20)
         base_per_mb = base_per_mb or per_mb
         rows.append(f"| {size / 2**20:7.1f} MB | {t * 1000:8.1f} ms | {per_mb * 1000:6.3f} ms/MB | {per_mb / base_per_mb:5.2f} |")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import support.cli
 from support.cbuild import CACHE, compile_c
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def wasivirt_exe() -> Path:
     """The installed `wasivirt` console script of the interpreter running the tests."""
-    exe = Path(sys.executable).parent / "wasivirt"
+    exe = support.cli.wasivirt_exe()
     if not exe.exists():
         pytest.fail(f"{exe} is missing; install the package (`make setup`)")
     return exe
@@ -91,17 +91,14 @@ def wasivirt_exe() -> Path:
 
 @pytest.fixture
 def wasivirt(wasivirt_exe: Path, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`wasivirt(*args, env={...}, input=..., cwd=...)`: the real CLI in a subprocess.
-
-    The cache goes to a per-test directory unless `env` sets WASIVIRT_CACHE_DIR.
-    """
+    """`wasivirt(*args, env={...}, input=..., cwd=...)`: the real CLI in a subprocess
+    (`support.cli.run_cli`), with a cache of this test's own unless `env` sets
+    WASIVIRT_CACHE_DIR."""
     def invoke(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
                input: str | None = None, cwd: str | os.PathLike[str] | None = None,
                timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, "WASIVIRT_CACHE_DIR": str(tmp_path / "subprocess-cache"),
-                    **(env or {})}
-        return subprocess.run([str(wasivirt_exe), *map(str, args)], env=full_env, input=input,
-                              cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        return support.cli.run_cli(*args, env=env, input=input, cwd=cwd, timeout=timeout,
+                                   cache=tmp_path / "subprocess-cache")
 
     return invoke
 

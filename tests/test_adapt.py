@@ -7,28 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from support.wat_samples import FOREIGN_IMPORT_WAT, THREADS_WAT
 from wasivirt_component import adapt as adapt_mod
 from wasivirt_component.adapt import adapt, adapt_file, adapt_module
 from wasivirt_component.binary.component_externs import read_component_externs
-from wasivirt_component.errors import AdaptError, BinaryFormatError, WasivirtError
+from wasivirt_component.errors import AdaptError, BinaryFormatError, JcoFailed, WasivirtError
 
-THREADS_WAT = """(module
-  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
-  (import "env" "memory" (memory 1 1 shared))
-  (func (export "_start") (drop (call $spawn (i32.const 0))))
-  (func (export "wasi_thread_start") (param i32 i32)))
-"""
 SHARED_MEMORY_ONLY_WAT = """(module
   (memory (export "memory") 1 1 shared)
   (func (export "_start")))
 """
 THREAD_SPAWN_ONLY_WAT = """(module
   (import "wasi" "thread-spawn" (func (param i32) (result i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")))
-"""
-FOREIGN_IMPORT_WAT = """(module
-  (import "host" "call" (func))
   (memory (export "memory") 1)
   (func (export "_start")))
 """
@@ -215,7 +205,7 @@ def test_jco_temp_output_never_escapes(c_module, tmp_path, monkeypatch, isolated
         out = Path(args[args.index("-o") + 1])
         seen.append(out.parent)
         real(args, **kw)
-        raise adapt_mod.toolchain.JcoFailed("new", "simulated failure after writing")
+        raise JcoFailed("new", "simulated failure after writing")
 
     monkeypatch.setattr(adapt_mod.toolchain, "run_jco", spy)
     with pytest.raises(AdaptError, match="simulated failure after writing"):

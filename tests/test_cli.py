@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from test_adapt import FOREIGN_IMPORT_WAT, THREADS_WAT
-from test_run import EXIT_42_WAT
+from support.wat_samples import EXIT_42_WAT, FOREIGN_IMPORT_WAT, THREADS_WAT
 
+# Every command, as `wasivirt --help` lists them.
 COMMANDS = {
     "adapt": "Turn a wasip1 core module into a component (preview1 adapter).",
     "run": "Run a command component; exit with the guest's exit code.",
+    "compose": "Give a WASI program a virtual filesystem by composition.",
+    "plug": "Fill a socket's imports with plugs' exports (wac plug semantics).",
     "inspect": "Show imports, exports, WASI versions and host filesystem access.",
+    "publish": "Publish a component to an OCI registry (CNCF wasm artifact layout).",
+    "pull": "Pull a wasm component from an OCI registry (every digest verified).",
     "setup": "Install the pinned node tools (jco) and check every tool.",
 }
 
@@ -39,6 +43,8 @@ def test_help_lists_every_command_on_one_line(wasivirt):
     assert proc.returncode == 0
     for name, description in COMMANDS.items():
         assert re.search(rf"│ {name} +{re.escape(description)} +│", proc.stdout), name
+    from wasivirt_component.cli import app
+    assert sorted(c.name or c.callback.__name__ for c in app.registered_commands) == sorted(COMMANDS)
 
 
 def test_no_arguments_shows_help(wasivirt):
@@ -317,7 +323,7 @@ def test_run_missing_file(cli, tmp_path):
 
 
 def test_run_uses_the_cache_across_processes(wasivirt, hello, wat, tmp_path):
-    from wasivirt_component.run import ComponentCache, make_engine
+    from wasivirt_component.engine import ComponentCache, make_engine
 
     cache = tmp_path / "cache"
     env = {"WASIVIRT_CACHE_DIR": str(cache)}
@@ -397,7 +403,7 @@ def test_demo_script(tmp_path):
     import subprocess
     import sys
 
-    from support.vfsapps import SESSION_CACHE
+    from support.cli import SESSION_CACHE
 
     root = Path(__file__).resolve().parent.parent
     # the session cache: the virtualizer and compiled code are shared with other tests

@@ -15,13 +15,13 @@ import pytest
 from wasivirt_component.check import validate_component
 from wasivirt_component.compose.compare import check
 from wasivirt_component.compose.graph import CompositionGraph
-from wasivirt_component.compose.names import resource_function
 from wasivirt_component.compose.plug import plug
 from wasivirt_component.compose.reader import ComponentInfo, read_component
 from wasivirt_component.compose.render import render_type
 from wasivirt_component.compose.shim import InterfaceShim
 from wasivirt_component.compose.stub import skeleton, trap_stub
 from wasivirt_component.compose.types import ComponentType, InstanceType, Resource, TypeItem
+from wasivirt_component.names import resource_function
 
 # `t:x/chain` declares resource r with `type a = r`, `type c = a` and uses all three
 # (constructor, method and static function through `r`, other functions through the

@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from wasivirt_component import toolchain
-
 from support.cbuild import compile_c
-from support.vfsapps import WASIVIRT, cli_env, run_app, wasivirt
+from support.cli import SESSION_CACHE, cli_env, run_cli
+from support.vfsapps import run_app, wasivirt
+from wasivirt_component import toolchain
 
 EPOCH = 1_700_000_000
 
@@ -42,9 +42,7 @@ def _compose(child: Path, spec_text: str, workdir: Path, name: str = "app",
     spec = workdir / f"{name}_spec.py"
     spec.write_text(spec_text)
     out = workdir / f"{name}.wasm"
-    proc = subprocess.run(
-        [*WASIVIRT, "compose", str(child), "--vfs", str(spec), "-o", str(out)],
-        capture_output=True, text=True, env={**cli_env(), **(env or {})}, timeout=1800)
+    proc = run_cli("compose", child, "--vfs", spec, "-o", out, env=env, timeout=1800)
     return proc, out
 
 
@@ -80,6 +78,9 @@ def test_compose_prints_a_summary_and_inspect_reports_isolation(semantics_app: P
     assert report["component"]["host_filesystem"] is False
     assert report["component"]["filesystem_imports"] == []
     assert [e["name"] for e in report["component"]["exports"]] == ["wasi:cli/run@0.2.12"]
+    world = wasivirt("inspect", str(out), "--wit").stdout.split("world root {", 1)[1].split("}", 1)[0]
+    assert "import wasi:cli/stdout@0.2.12;" in world and "export wasi:cli/run@0.2.12;" in world
+    assert "wasi:filesystem" not in world
 
 
 def test_core_module_child_is_adapted_first(tmp_path: Path) -> None:
@@ -285,19 +286,16 @@ def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) 
 
 
 def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:
-    from wasivirt_component.run import ComponentCache
-
-    from support.vfsapps import SESSION_CACHE
+    from wasivirt_component.engine import ComponentCache
 
     spec = tmp_path / "spec.py"
     spec.write_text(f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.dir('/u').file('id', {str(tmp_path)!r})\n")
     plain, pre = tmp_path / "plain.wasm", tmp_path / "pre.wasm"
     cache = ComponentCache(root=SESSION_CACHE / "compiled")
-    env = {**cli_env(), "SOURCE_DATE_EPOCH": str(EPOCH)}  # else timestamps = compose time
+    env = {"SOURCE_DATE_EPOCH": str(EPOCH)}  # else timestamps = compose time
 
     def compose(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*WASIVIRT, "compose", str(probe), "--vfs", str(spec), "-o", str(out), *flags],
-                              capture_output=True, text=True, env=env, timeout=1800)
+        return run_cli("compose", probe, "--vfs", spec, "-o", out, *flags, env=env, timeout=1800)
 
     first = compose(plain, "-q")
     assert (first.returncode, first.stdout, first.stderr) == (0, "", "")

@@ -298,3 +298,24 @@ def test_encoding_twice_gives_the_same_component(load) -> None:
     _export_all(plain, node)
     assert plain.encode() == plain.encode()
     assert node.args == {}  # implicit imports are not written into the caller's arguments
+
+
+def test_one_resolution_encodes_the_real_parts_and_their_skeletons(load) -> None:
+    """`encode(skeletons=...)` writes the same composition with those packages replaced by
+    their type skeletons: what compose validates instead of the whole output."""
+    graph = CompositionGraph()
+    uses_f = load(USES_F, "uses-f")
+    package = graph.add_component(uses_f, "a")
+    a = graph.instantiate(package)
+    _export_all(graph, a)
+    real = graph.encode()
+    resolved = graph._resolved
+    over_skeletons = graph.encode(skeletons=[package])
+    assert graph._resolved is resolved                  # resolved once, written twice
+    assert uses_f.data in real and uses_f.data not in over_skeletons
+    validate_component(over_skeletons, "over-skeletons", cache=False)
+    real_type, skeleton_type = (read_component(d, "x").type for d in (real, over_skeletons))
+    assert list(real_type.imports) == list(skeleton_type.imports)
+    assert list(real_type.exports) == list(skeleton_type.exports)
+    graph.export(graph.export_of(a, "t:x/out-f@0.1.0"), "again")
+    assert graph._resolved is None                      # a change forgets the resolution

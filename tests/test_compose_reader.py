@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wasivirt_component.binary.sections import iter_sections
 from wasivirt_component.compose.reader import read_component
 from wasivirt_component.compose.render import render_type
 from wasivirt_component.compose.types import FuncType, InstanceType, Resource, TypeItem
 from wasivirt_component.errors import BinaryFormatError
-
 
 
 def _instance(info, name: str) -> InstanceType:
@@ -121,5 +121,5 @@ def test_mutated_binaries_raise_only_our_error(hello: Path, data: st.DataObject)
     mutated = data.draw(_mutations(head)) + original[3500:]
     try:
         read_component(mutated, "mutated.wasm")
-    except BinaryFormatError:
-        pass
+    except BinaryFormatError as exc:
+        assert exc.message.startswith("mutated.wasm") and "\n" not in exc.message, exc.message

@@ -6,8 +6,20 @@ import pytest
 import wasmtime
 
 from wasivirt_component.binary.core_encoder import (
-    F64, FUNCREF, I32, I64, KIND_FUNC, KIND_GLOBAL, KIND_MEMORY, KIND_TABLE, CoreModule, FuncType,
-    Limits, op, trapping_body)
+    F64,
+    FUNCREF,
+    I32,
+    I64,
+    KIND_FUNC,
+    KIND_GLOBAL,
+    KIND_MEMORY,
+    KIND_TABLE,
+    CoreModule,
+    FuncType,
+    Limits,
+    op,
+    trapping_body,
+)
 from wasivirt_component.binary.encode import sleb
 from wasivirt_component.binary.module import read_module
 from wasivirt_component.errors import ToolchainError

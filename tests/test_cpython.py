@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from support.cbuild import CACHE
-from support.vfsapps import Outcome, cli_env, wasivirt
+from support.cli import run_cli
+from support.vfsapps import Outcome, wasivirt
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cpython"
 EXPECTED = """\
@@ -44,9 +45,7 @@ def cpython() -> Path:
 
 
 def _compose(child: Path, spec: Path, out: Path, env: dict[str, str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "wasivirt_component.cli", "compose", str(child),
-                           "--vfs", str(spec), "-o", str(out), "-q"],
-                          capture_output=True, text=True, env={**cli_env(), **env}, timeout=1800)
+    proc = run_cli("compose", child, "--vfs", spec, "-o", out, "-q", env=env, timeout=1800)
     assert proc.returncode == 0, proc.stderr
 
 

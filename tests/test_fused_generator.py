@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from support.cbuild import CACHE
+from support.fused import engine, instantiate_virtualizer, traps
+from support.glueworld import API, SOURCES, TYPES, WIT, glue_sources
 from wasivirt_component.virt import build
 from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name
 from wasivirt_component.virt.names import BRIDGE_REALLOC_TABLE
-
-from support.cbuild import CACHE
-from support.fused import engine, instantiate_virtualizer, traps
-from test_glue import API, SOURCES, TYPES, WIT, glue_sources
 
 WIDE = "test:glue/wide@0.1.0"
 FUSED_WIT = WIT + """

@@ -16,6 +16,8 @@ import pytest
 import wasmtime
 from wasmtime import TrapCode
 
+from support.fused import ERROR, FS, POLL, PREOPENS, STDOUT, STREAMS, Fused, engine, fused_core, module, traps
+from support.vfsimages import SAMPLE, TIMESTAMP, make_image
 from wasivirt_component import toolchain
 from wasivirt_component.compose import abi
 from wasivirt_component.compose.types import FuncType as WitFuncType
@@ -24,9 +26,6 @@ from wasivirt_component.virt.glue import load_world
 from wasivirt_component.virt.glue.lowered import export_name
 from wasivirt_component.virt.names import BRIDGE_MODULE, FUSED_MEMORY_IMPORT, HOST_PACKAGE, WORLD, WORLD_PACKAGE
 from wasivirt_component.virt.wit_gen import wit_files
-
-from support.fused import ERROR, FS, POLL, PREOPENS, STDOUT, STREAMS, Fused, engine, fused_core, module, traps
-from virt_support import SAMPLE, TIMESTAMP, make_image
 
 TAG = 0x40000000
 NO_ENTRY, BAD_DESCRIPTOR, FILE_TOO_LARGE = 20, 3, 8

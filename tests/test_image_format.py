@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import struct
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wasivirt_component.errors import SpecError
-from wasivirt_component.image.format import (
-    KIND_DIRECTORY, KIND_FILE, KIND_SYMLINK, Entry, ImageFormatError, decode_image, encode_image)
+from wasivirt_component.errors import ImageFormatError, SpecError
+from wasivirt_component.image.format import KIND_DIRECTORY, KIND_FILE, KIND_SYMLINK, Entry, decode_image, encode_image
 from wasivirt_component.image.loader import load_spec
 from wasivirt_component.image.spec import VFS
-from wasivirt_component.image.tree import (MMAP_THRESHOLD, Directory, File, InlineSource, Mount, Node, Origin,
-                                           Symlink)
+from wasivirt_component.image.tree import MMAP_THRESHOLD, Directory, File, InlineSource, Mount, Node, Origin, Symlink
 
 TS = 1_700_000_000
 
@@ -136,7 +134,7 @@ def test_a_mount_at_the_root_replaces_the_tree():
 # -- timestamps --------------------------------------------------------------------------
 @pytest.mark.parametrize("value,expected", [
     (0, (0, 0)), (TS, (TS, 0)), (1.25, (1, 250_000_000)),
-    (datetime(2024, 1, 1, tzinfo=timezone.utc), (1704067200, 0)),
+    (datetime(2024, 1, 1, tzinfo=UTC), (1704067200, 0)),
 ])
 def test_timestamp_forms(value, expected):
     h = decode_image(encode_image(VFS(), timestamp=value)).header

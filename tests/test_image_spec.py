@@ -534,3 +534,12 @@ def test_nothing_goes_inside_a_mount_and_a_mount_needs_a_directory_spot(tmp_path
     assert "/m is a host mount (its contents come from the host at run time)" in inside.message
     over_file = error_of(spec(tmp_path, 'vfs = VFS()\nvfs.dir("/").file("f")\nvfs.mount("/f", host="d")\n', "c.py"))
     assert "cannot mount over /f: it is not a directory" in over_file.message
+
+
+def test_a_refused_embed_leaves_the_tree_as_it_was(tmp_path):
+    (tmp_path / "f").write_text("x")
+    vfs = VFS()
+    for host in (tmp_path / "nope", tmp_path / "f"):
+        with pytest.raises(SpecError, match=r"embed: host (directory .* does not exist|path .* is not a directory)"):
+            vfs.embed("/new/dir", host)
+    assert vfs.root.entries == {}

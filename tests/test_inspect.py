@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from support.wat_samples import THREADS_WAT
 from wasivirt_component.binary.component_externs import ComponentExtern, read_component_externs
 from wasivirt_component.binary.encode import COMPONENT_PREAMBLE, name, section, uleb, vec
 from wasivirt_component.errors import BinaryFormatError
@@ -100,7 +101,7 @@ def test_scanner_reads_a_real_component(hello):
 
 
 def test_scanner_refuses_modules(hello_module):
-    with pytest.raises(BinaryFormatError, match="is a core module, not a component"):
+    with pytest.raises(BinaryFormatError, match="is a core wasm module, not a component"):
         read_component_externs(hello_module.read_bytes(), "x.wasm")
 
 
@@ -149,7 +150,6 @@ def test_reactor_module_report(c_module):
 
 
 def test_threads_module_report(wat):
-    from test_adapt import THREADS_WAT
     m = inspect_file(wat(THREADS_WAT, "threads")).module
     assert (m.threads, m.shared_memory, m.thread_spawn) == (True, True, True)
     assert m.other_imports == (("wasi", "thread-spawn", "func"), ("env", "memory", "memory"))
@@ -170,6 +170,13 @@ def test_component_without_filesystem_and_mixed_versions():
     assert c.host_filesystem is True
     c2 = inspect_bytes(COMPONENT_PREAMBLE).component
     assert (c2.world, c2.host_filesystem, c2.wasi_versions) == ("library", False, ())
+
+
+def test_wasi_versions_rank_a_release_above_its_release_candidates():
+    imports = vec([b"\x00" + name(n) + b"\x05" + uleb(0) for n in (
+        "wasi:cli/stdout@0.2.0", "wasi:cli/stderr@0.2.0-rc-2023-12-05", "wasi:io/poll@0.2.0-rc-2023-11-10")])
+    c = inspect_bytes(COMPONENT_PREAMBLE + section(10, imports)).component
+    assert c.wasi_versions == ("0.2.0-rc-2023-11-10", "0.2.0-rc-2023-12-05", "0.2.0")
 
 
 # -- JSON: the documented schema (docs/inspect-json.md) ---------------------------------
@@ -256,7 +263,6 @@ def test_human_output_for_a_module(cli, hello_module):
 
 
 def test_human_output_for_a_threads_module(cli, wat):
-    from test_adapt import THREADS_WAT
     result = cli("inspect", wat(THREADS_WAT, "threads"), env={"COLUMNS": "160"})
     assert result.exit_code == 0
     assert ("yes: wasip1-threads (imports wasi/thread-spawn and shared memory); cannot become "
@@ -272,3 +278,31 @@ def test_human_output_for_a_component_without_filesystem(cli, tmp_path):
     assert result.exit_code == 0
     assert re.search(r"host filesystem +no: imports no wasi:filesystem", result.stdout)
     assert "library (no wasi:cli/run export)" in result.stdout
+
+
+# -- --wit: the component's world in WIT (wasm-tools component wit) ---------------------
+
+def test_wit_prints_the_components_world(wasivirt, hello):
+    proc = wasivirt("inspect", hello, "--wit")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    world = proc.stdout.split("world root {\n", 1)[1].split("\n}\n", 1)[0]
+    assert world.split("\n") == [f"  import {name};" for name in HELLO_IMPORTS] + [
+        "", "  export wasi:cli/run@0.2.12;"]
+    assert "package wasi:filesystem@0.2.12 {" in proc.stdout  # the packages it uses follow
+
+
+def test_wit_of_a_core_module_names_adapt(wasivirt, hello_module):
+    proc = wasivirt("inspect", hello_module, "--wit")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (f"error: {hello_module}: is a core wasm module, not a component; run `wasivirt "
+                           f"adapt {hello_module} -o app.wasm` first, then inspect app.wasm --wit\n")
+
+
+def test_wit_of_garbage_and_with_json_are_one_line(wasivirt, tmp_path, hello):
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(COMPONENT_PREAMBLE + b"\x0a\x05\x01")
+    proc = wasivirt("inspect", bad, "--wit")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {bad}: ") and proc.stderr.count("\n") == 1
+    proc = wasivirt("inspect", hello, "--wit", "--json")
+    assert (proc.returncode, proc.stderr) == (2, "error: --wit and --json: choose one (--json is the report, "
+                                                 "--wit the WIT world)\n")

@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from support.cbuild import compile_c
-from support.registry import (  # noqa: F401 -- fixtures
-    PASSWORD, USER, Registry, basic_registry, clean_env, free_port, push_raw_artifact, registry)
+from support.registry import PASSWORD, USER, Registry, basic_registry, clean_env, free_port, push_raw_artifact, registry  # noqa: F401 -- fixtures
 from support.vfsapps import wasivirt as session_wasivirt
 
 REPO = Path(__file__).resolve().parent.parent
@@ -261,7 +260,7 @@ def test_publish_failures(registry, wasivirt, hello, hello_module, tmp_path):
     _one_error_line(wasivirt("publish", hello, f"{down}/acme/app:1", "--plain-http"),
                     f"{down}/acme/app:1: registry at http://{down} cannot be reached")
     _one_error_line(wasivirt("publish", hello_module, registry.ref("acme/core"), "--plain-http"),
-                    "is a core wasm module; publish a component")
+                    "is a core wasm module, not a component; run `wasivirt adapt")
     _one_error_line(wasivirt("publish", hello, registry.ref("acme/x"), "-a", "novalue", "--plain-http"),
                     "--annotation novalue: expected KEY=VALUE")
     digest_ref = f"{registry.host}/acme/x@sha256:{'0' * 64}"

@@ -13,16 +13,21 @@ import pytest
 
 from wasivirt_component.binary.component_externs import read_component_externs
 from wasivirt_component.errors import RegistryError, WasivirtError
-from wasivirt_component.oci.annotations import (
-    git_provenance, manifest_annotations, parse_annotation, spec_description)
+from wasivirt_component.oci.annotations import git_provenance, manifest_annotations, parse_annotation, spec_description
 from wasivirt_component.oci.auth import parse_challenge
 from wasivirt_component.oci.cache import ArtifactCache
 from wasivirt_component.oci.credentials import find_credentials
 from wasivirt_component.oci.layout import (
-    CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, build_artifact, canonical_json,
-    component_target, created_time, wasm_layer)
-from wasivirt_component.oci.reference import (
-    Reference, looks_like_reference, parse_reference, sha256_digest)
+    CONFIG_MEDIA_TYPE,
+    LAYER_MEDIA_TYPE,
+    MANIFEST_MEDIA_TYPE,
+    build_artifact,
+    canonical_json,
+    component_target,
+    created_time,
+    wasm_layer,
+)
+from wasivirt_component.oci.reference import Reference, looks_like_reference, parse_reference, sha256_digest
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -205,7 +210,8 @@ def test_build_artifact_field_by_field(hello):
 
 
 def test_build_artifact_refuses_a_core_module(hello_module):
-    with pytest.raises(WasivirtError, match="is a core wasm module; publish a component"):
+    with pytest.raises(WasivirtError, match=r"is a core wasm module, not a component; run `wasivirt adapt "
+                                            r".*, then publish app.wasm"):
         build_artifact(hello_module.read_bytes(), what="m.wasm", created="x", annotations={},
                        title=None)
 

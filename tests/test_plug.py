@@ -5,28 +5,23 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from support.cbuild import CACHE
+from support.cli import run_cli
 from wasivirt_component import toolchain
-from wasivirt_component.compose.names import compat_key
 from wasivirt_component.compose.plug import plug
 from wasivirt_component.compose.reader import read_component
 from wasivirt_component.errors import BinaryFormatError, CompositionError
+from wasivirt_component.names import compat_key
 from wasivirt_component.pipeline import plug_files
-
-from support.cbuild import CACHE
-
-WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
 
 
 def _run(app: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`wasivirt run APP -- ARGS` with the session's shared compile cache."""
-    env = {**os.environ, "WASIVIRT_CACHE_DIR": str(CACHE / "wasivirt-cache")}
-    return subprocess.run([*WASIVIRT, "run", str(app), "--", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    return run_cli("run", app, "--", *args)
 
 
 @pytest.fixture(autouse=True)
@@ -142,8 +137,7 @@ def test_failed_plug_leaves_no_output(tmp_path: Path, hello: Path, wrong_env_plu
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WASIVIRT_CACHE_DIR": str(CACHE / "wasivirt-cache")}
-    return subprocess.run([*WASIVIRT, *args], capture_output=True, text=True, env=env, timeout=600)
+    return run_cli(*args)
 
 
 def test_cli_plug_end_to_end(tmp_path: Path, hello: Path, env_plug: Path) -> None:

@@ -9,17 +9,15 @@ headers` aliases the composer once encoded wrongly. The composed app is served b
 from __future__ import annotations
 
 import socket
-import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from wasivirt_component.compose.names import compat_key
-from wasivirt_component.compose.reader import read_component
-
+from support.cli import run_cli
 from support.httpserve import serving
-from support.vfsapps import WASIVIRT, cli_env
+from wasivirt_component.compose.reader import read_component
+from wasivirt_component.names import compat_key
 
 REQUESTS = 5
 REQUEST_TIMEOUT = 60.0
@@ -28,8 +26,7 @@ REQUEST_TIMEOUT = 60.0
 @pytest.fixture(scope="module")
 def http_plugged(tmp_path_factory: pytest.TempPathFactory, http_child: Path, greeter_plug: Path) -> Path:
     out = tmp_path_factory.mktemp("http-plug") / "app.wasm"
-    proc = subprocess.run([*WASIVIRT, "plug", str(http_child), "--plug", str(greeter_plug), "-o", str(out)],
-                          capture_output=True, text=True, env=cli_env(), timeout=900)
+    proc = run_cli("plug", http_child, "--plug", greeter_plug, "-o", out, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         f"test:http-app/greeting <- {greeter_plug}",

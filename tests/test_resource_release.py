@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from support.cbuild import compile_c
-from support.vfsapps import WASIVIRT, cli_env, compose
+from support.cli import cli_command, cli_env, run_cli
+from support.vfsapps import compose
 
 SPEC = """
 from wasivirt_component import VFS
@@ -36,7 +37,7 @@ def peak_rss(app: Path, cycles: int, tmp: Path) -> int:
     """Peak resident memory (bytes) of `wasivirt run APP -- "reopen /data/f.txt N"`."""
     out, err = tmp / "out", tmp / "err"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        proc = subprocess.Popen([*WASIVIRT, "run", str(app), "--", f"reopen /data/f.txt {cycles}"],
+        proc = subprocess.Popen(cli_command("run", app, "--", f"reopen /data/f.txt {cycles}"),
                                 stdout=stdout, stderr=stderr, env=cli_env())
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -46,8 +47,8 @@ def peak_rss(app: Path, cycles: int, tmp: Path) -> int:
 
 
 def test_open_close_cycles_do_not_grow_memory(app, tmp_path):
-    subprocess.run([*WASIVIRT, "run", str(app), "--", "reopen /data/f.txt 1"], env=cli_env(),
-                   check=True, capture_output=True)  # compile outside the measured runs
+    proc = run_cli("run", app, "--", "reopen /data/f.txt 1")  # compile outside the measured runs
+    assert proc.returncode == 0, proc.stderr
     few, many = peak_rss(app, FEW, tmp_path), peak_rss(app, MANY, tmp_path)
     growth = many - few
     leak_budget = (MANY - FEW) * LEAK_BEFORE_FIX / 4  # a quarter of the old leak fails

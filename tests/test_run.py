@@ -8,28 +8,22 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from support.wat_samples import EXIT_42_WAT
+from wasivirt_component import engine as engine_mod
 from wasivirt_component import run as run_mod
-from wasivirt_component.errors import ValidationError, WasivirtError
+from wasivirt_component.engine import ComponentCache, load_component, make_engine
+from wasivirt_component.errors import GuestTrap, ValidationError, WasivirtError
+from wasivirt_component.paths import cache_dir
 from wasivirt_component.run import (
-    ComponentCache, GuestTrap, Preopen, RunOptions, cache_dir, load_component, make_engine,
-    parse_dir, parse_env, run_bytes, run_component, run_file,
+    Preopen,
+    RunOptions,
+    parse_dir,
+    parse_env,
+    run_bytes,
+    run_component,
+    run_file,
 )
 
-# A component whose `run` calls wasi:cli/exit.exit-with-code(42): the one way a WASI 0.2
-# guest reports a specific non-zero code (the preview1 adapter cannot; see below).
-EXIT_42_WAT = """(component
-  (import "wasi:cli/exit@0.2.12" (instance $exit
-    (export "exit-with-code" (func (param "status-code" u8)))))
-  (core func $ewc (canon lower (func $exit "exit-with-code")))
-  (core module $m
-    (import "host" "exit" (func $e (param i32)))
-    (func (export "run") (result i32) (call $e (i32.const 42)) (i32.const 0)))
-  (core instance $hi (export "exit" (func $ewc)))
-  (core instance $i (instantiate $m (with "host" (instance $hi))))
-  (func $run (result (result)) (canon lift (core func $i "run")))
-  (instance $inst (export "run" (func $run)))
-  (export "wasi:cli/run@0.2.12" (instance $inst)))
-"""
 # `run` returns `err` without calling exit: wasmtime's CLI exits 1 for that, and so do we.
 RUN_ERR_WAT = """(component
   (core module $m (func (export "run") (result i32) (i32.const 1)))
@@ -51,6 +45,20 @@ EXCEPTIONS_WAT = """(component
   (func $run (result (result)) (canon lift (core func $i "run")))
   (instance $inst (export "run" (func $run)))
   (export "wasi:cli/run@0.2.0" (instance $inst)))
+"""
+# Two `run` exports: the release returns ok, its release candidate err. The release ranks
+# above its pre-releases (semver), so `run` must pick `@0.2.0` and exit 0.
+RELEASE_AND_RC_WAT = """(component
+  (core module $m
+    (func (export "ok") (result i32) (i32.const 0))
+    (func (export "err") (result i32) (i32.const 1)))
+  (core instance $i (instantiate $m))
+  (func $ok (result (result)) (canon lift (core func $i "ok")))
+  (func $err (result (result)) (canon lift (core func $i "err")))
+  (instance $release (export "run" (func $ok)))
+  (instance $rc (export "run" (func $err)))
+  (export "wasi:cli/run@0.2.0" (instance $release))
+  (export "wasi:cli/run@0.2.0-rc-2023-12-05" (instance $rc)))
 """
 UNKNOWN_IMPORT_WAT = """(component
   (import "acme:widgets/api@1.0.0" (instance $api (export "ping" (func))))
@@ -125,6 +133,13 @@ def test_exit_with_code_is_passed_through(wat, engine):
 def test_run_returning_err_exits_1(wat, engine):
     component = load_component(engine, wat(RUN_ERR_WAT, "runerr").read_bytes(), use_cache=False)
     assert run_component(engine, component) == 1
+
+
+def test_run_picks_the_release_over_its_release_candidate(wat, engine):
+    component = load_component(engine, wat(RELEASE_AND_RC_WAT, "release-rc").read_bytes(),
+                               use_cache=False)
+    assert run_mod.find_run_export(engine, component) == "wasi:cli/run@0.2.0"
+    assert run_component(engine, component) == 0
 
 
 def test_trap_is_a_one_line_error_with_backtrace_kept(hello, tmp_path):
@@ -283,14 +298,14 @@ def test_second_load_deserializes_from_the_cache(hello, engine, isolated_cache, 
     cache = ComponentCache()
     entry = cache.path_for(data, engine)
     assert entry.parent.parent == isolated_cache / "compiled"
-    assert wasmtime.__name__ and run_mod.wasmtime_version() in entry.parent.name
+    assert wasmtime.__name__ and engine_mod.wasmtime_version() in entry.parent.name
 
     cache.load(engine, data)
     assert cache.last_hit is False and entry.is_file()
     assert list(entry.parent.iterdir()) == [entry]   # no temp file left beside it
 
     compiled: list[bytes] = []
-    monkeypatch.setattr(run_mod, "compile_component",
+    monkeypatch.setattr(engine_mod, "compile_component",
                         lambda *a, **k: compiled.append(b"x") or pytest.fail("recompiled"))
     component = cache.load(engine, data)
     assert cache.last_hit is True and compiled == []

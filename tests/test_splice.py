@@ -7,14 +7,13 @@ import subprocess
 
 import pytest
 
+from support.vfsimages import SAMPLE, make_image
+from support.virtcore import OPEN_DIRECTORY, READ, SYMLINK_FOLLOW, TYPE_DIRECTORY, Vfs
 from wasivirt_component import toolchain
 from wasivirt_component.binary.sections import iter_sections
 from wasivirt_component.errors import BinaryFormatError
 from wasivirt_component.virt import virtualizer_component
 from wasivirt_component.virt.splice import PAGE, SPLICE_RECORD, layout, splice_image
-
-from support.virtcore import OPEN_DIRECTORY, READ, SYMLINK_FOLLOW, TYPE_DIRECTORY, Vfs
-from virt_support import SAMPLE, make_image
 
 
 def sections(data: bytes) -> list[tuple[int, bytes]]:
@@ -52,7 +51,7 @@ def test_only_the_main_module_changes_and_the_result_validates(tmp_path):
     spliced = splice_image(bare, make_image(SAMPLE))
     before, after = sections(bare), sections(spliced)
     assert [i for i, _ in before] == [i for i, _ in after]
-    changed = [k for k, (a, b) in enumerate(zip(before, after)) if a != b]
+    changed = [k for k, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     assert len(changed) == 1 and before[changed[0]][0] == 1  # one core module section
     path = tmp_path / "spliced.wasm"
     path.write_bytes(spliced)

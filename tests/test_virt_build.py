@@ -158,7 +158,7 @@ def test_missing_tools_are_one_line(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def component_type():
-    from virt_component_support import compiled_virtualizer
+    from support.virtharness import compiled_virtualizer
     engine, component = compiled_virtualizer()
     return engine, component.type
 

@@ -20,10 +20,22 @@ from hypothesis import strategies as st
 
 from support import virtcore as E
 from support import virtcore as wv_fs
-from support.virtcore import (MUTATE_DIRECTORY, OPEN_CREATE, OPEN_DIRECTORY, OPEN_EXCLUSIVE,
-                              OPEN_TRUNCATE, READ, SYMLINK_FOLLOW, TYPE_DIRECTORY, TYPE_REGULAR,
-                              TYPE_SYMLINK, WRITE, FsError, Vfs)
-from virt_support import RO, SAMPLE, TIMESTAMP, Link, make_image
+from support.vfsimages import RO, SAMPLE, TIMESTAMP, Link, make_image
+from support.virtcore import (
+    MUTATE_DIRECTORY,
+    OPEN_CREATE,
+    OPEN_DIRECTORY,
+    OPEN_EXCLUSIVE,
+    OPEN_TRUNCATE,
+    READ,
+    SYMLINK_FOLLOW,
+    TYPE_DIRECTORY,
+    TYPE_REGULAR,
+    TYPE_SYMLINK,
+    WRITE,
+    FsError,
+    Vfs,
+)
 
 FOLLOW = SYMLINK_FOLLOW
 NOFOLLOW = 0

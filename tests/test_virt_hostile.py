@@ -16,9 +16,9 @@ import wasmtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from support.vfsimages import SAMPLE, make_image
 from support.virtcore import NAMES
-from virt_component_support import FS, STREAMS, Failed, Virt
-from virt_support import SAMPLE, make_image
+from support.virtharness import FS, STREAMS, Failed, Virt
 
 FOLLOW = {"symlink-follow"}
 HEADROOM = 1 << 20  # bytes of memory the instance may grow by, beyond its image

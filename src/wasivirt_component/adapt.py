@@ -10,7 +10,6 @@ from modules no adapter provides, and `--command` on a module without `_start`.
 from __future__ import annotations
 
 import hashlib
-
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from . import toolchain
 from .binary.component_externs import read_component_externs
 from .binary.module import PREVIEW1, ModuleInfo, read_module
 from .binary.sections import WasmKind, detect_kind
-from .errors import AdaptError, WasivirtError
+from .errors import AdaptError, JcoFailed, WasivirtError
 from .fsutil import atomic_write_bytes, read_input
 from .paths import cache_dir
 
@@ -86,7 +85,7 @@ def choose_kind(info: ModuleInfo, kind: str | None, what: str) -> tuple[Kind, bo
     if kind == "command" and not info.is_command:
         raise AdaptError(f"{what}: --command needs a `_start` export, which this module lacks; "
                          "drop --command to adapt it as a reactor (library)")
-    return kind, False  # type: ignore[return-value]
+    return kind, False
 
 
 def check_adaptable(info: ModuleInfo, what: str) -> None:
@@ -136,7 +135,7 @@ def _run_jco_new(module: bytes, kind: Kind, what: str) -> bytes:
         src.write_bytes(module)
         try:
             toolchain.run_jco(["new", str(src), f"--wasi-{kind}", "-o", str(out)])
-        except toolchain.JcoFailed as exc:
+        except JcoFailed as exc:
             raise AdaptError(f"{what}: the preview1 {kind} adapter rejected this module: "
                              f"{exc.detail}") from None
         if not out.is_file() or out.stat().st_size == 0:

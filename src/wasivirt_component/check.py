@@ -8,21 +8,17 @@ of the same bytes starts without compiling again.
 composition is valid exactly when each part is valid and the wiring type-checks against
 the parts' *types*. So each part is compiled on its own (once, then cached by content
 hash) and the same wiring over type skeletons of the parts (same imports and exports,
-trapping bodies) is compiled in milliseconds.
+trapping bodies; the one graph encoded a second way) is compiled in milliseconds.
 
-`filesystem_imports` backs the isolation report.
+`filesystem_imports` is the isolation check, and means what `inspect` reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from .compose.reader import ComponentInfo, read_component
-from .compose.stub import skeleton
-from .compose.types import ComponentType
-from .run import load_component, make_engine
-
-FILESYSTEM_PACKAGE = "wasi:filesystem/"
+from .engine import load_component, make_engine
+from .names import is_filesystem
 
 
 def validate_component(data: bytes, what: str, *, cache: bool = True) -> None:
@@ -30,16 +26,16 @@ def validate_component(data: bytes, what: str, *, cache: bool = True) -> None:
     load_component(make_engine(), data, what=what, use_cache=cache)
 
 
-def validate_composition(parts: Sequence[ComponentInfo],
-                         compose: Callable[[Sequence[ComponentInfo]], bytes], what: str) -> None:
-    """Validate `compose(parts)` without compiling it: the parts alone (cached), then the
-    same composition over their type skeletons."""
-    for part in parts:
-        validate_component(part.data, part.name)
-    skeletons = [read_component(skeleton(part.type), part.name) for part in parts]
-    validate_component(compose(skeletons), f"{what} (composition)", cache=False)
+def validate_composition(parts: Sequence[tuple[str, bytes]], over_skeletons: Callable[[], bytes],
+                         what: str) -> None:
+    """Validate a composition without compiling it: each part (name, bytes) alone
+    (cached), then `over_skeletons()`, the same composition encoded over the parts' type
+    skeletons."""
+    for name, data in parts:
+        validate_component(data, name)
+    validate_component(over_skeletons(), f"{what} (composition)", cache=False)
 
 
-def filesystem_imports(ctype: ComponentType) -> list[str]:
-    """The `wasi:filesystem/*` interfaces a component imports (empty = isolated)."""
-    return [name for name in ctype.imports if name.startswith(FILESYSTEM_PACKAGE)]
+def filesystem_imports(imports: Iterable[str]) -> list[str]:
+    """The `wasi:filesystem/*` interfaces among a component's imports (empty = isolated)."""
+    return [name for name in imports if is_filesystem(name)]

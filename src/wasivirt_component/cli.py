@@ -12,7 +12,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -128,7 +128,7 @@ def adapt(
                                            help="A wasip1 core module (a component is copied).")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
                                          help="Where to write the component.")],
-    command: Annotated[Optional[bool], typer.Option(
+    command: Annotated[bool | None, typer.Option(
         "--command/--reactor", show_default=False,
         help="Force the command or reactor adapter (default: command if it exports _start).")] = None,
 ) -> None:
@@ -154,16 +154,16 @@ def run(
         metavar="APP.wasm|REF", show_default=False,
         help="A command component (exports wasi:cli/run): a file, or a registry reference "
              "REGISTRY/REPO[:TAG|@DIGEST] (pulled into the cache once).")],
-    args: Annotated[Optional[list[str]], typer.Argument(
+    args: Annotated[list[str] | None, typer.Argument(
         metavar="[-- ARGS...]", show_default=False,
         help="Arguments for the guest; put them after `--`.")] = None,
-    dirs: Annotated[Optional[list[str]], typer.Option(
+    dirs: Annotated[list[str] | None, typer.Option(
         "--dir", metavar="HOST::GUEST", show_default=False,
         help="Preopen host directory HOST as GUEST (`--dir DIR` means DIR::DIR). Repeatable.")] = None,
-    envs: Annotated[Optional[list[str]], typer.Option(
+    envs: Annotated[list[str] | None, typer.Option(
         "--env", metavar="NAME[=VALUE]", show_default=False,
         help="Set a guest environment variable; without =VALUE, pass the host's. Repeatable.")] = None,
-    argv0: Annotated[Optional[str], typer.Option(
+    argv0: Annotated[str | None, typer.Option(
         "--argv0", show_default=False, help="argv[0] for the guest (default: the file name).")] = None,
     backtrace: Annotated[bool, typer.Option(
         "--backtrace", help="On a trap, also print wasmtime's wasm backtrace.")] = False,
@@ -172,8 +172,9 @@ def run(
     plain_http: PlainHttp = False,
 ) -> None:
     """Run a command component; exit with the guest's exit code."""
+    from .errors import GuestTrap
     from .oci.source import wasm_input
-    from .run import GuestTrap, RunOptions, parse_dir, parse_env, run_file
+    from .run import RunOptions, parse_dir, parse_env, run_file
 
     options = RunOptions(
         args=list(args or []),
@@ -208,7 +209,8 @@ def compose(
                              "starts at once.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
 ) -> None:
-    """Give a WASI program a virtual filesystem: adapt, virtualize, compose."""
+    """Give a WASI program a virtual filesystem by composition."""
+    from .names import short
     from .pipeline import compose_files
 
     result = compose_files(child, vfs, output, progress=None if quiet else _spinner,
@@ -217,11 +219,11 @@ def compose(
         return
     if result.adapted:
         typer.echo(f"adapted {child} with the preview1 adapter")
-    typer.echo(f"virtualized: {', '.join(_short(n) for n in result.virtualized) or 'nothing'}")
-    typer.echo(f"from the host: {', '.join(_short(n) for n in result.host_imports) or 'nothing'}")
+    typer.echo(f"virtualized: {', '.join(short(n) for n in result.virtualized) or 'nothing'}")
+    typer.echo(f"from the host: {', '.join(short(n) for n in result.host_imports) or 'nothing'}")
     if result.trapped:
         typer.echo(f"trap if called (their streams and pollables would bypass the virtual wasi:io; "
-                   f"not virtualized yet): {', '.join(_short(n) for n in result.trapped)}")
+                   f"not virtualized yet): {', '.join(short(n) for n in result.trapped)}")
     for m in result.mounts:
         policy = ", ".join(["read-only" if m.read_only else "read-write"]
                            + ([f"hides {' '.join(m.hide)}"] if m.hide else []))
@@ -245,11 +247,6 @@ def _spinner(text: str) -> Iterator[None]:
         yield
 
 
-def _short(name: str) -> str:
-    """`wasi:io/streams@0.2.12` -> `io/streams` for one-line summaries."""
-    return name.split(":", 1)[-1].split("@", 1)[0]
-
-
 @app.command()
 def plug(
     socket: Annotated[Path, typer.Argument(metavar="SOCKET.wasm", show_default=False,
@@ -261,7 +258,7 @@ def plug(
     output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.wasm", show_default=False,
                                          help="Where to write the composed component.")],
 ) -> None:
-    """Compose: fill a socket's imports with plugs' exports (wac plug semantics)."""
+    """Fill a socket's imports with plugs' exports (wac plug semantics)."""
     from .pipeline import plug_files
 
     result = plug_files(socket, list(plugs), output)
@@ -279,21 +276,31 @@ def inspect(
              "REGISTRY/REPO[:TAG|@DIGEST] (pulled into the cache once).")],
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the stable JSON report (schema: docs/inspect-json.md).")] = False,
+    wit: Annotated[bool, typer.Option(
+        "--wit", help="Print the component's WIT world: what it imports and exports, in WIT "
+                      "(wasm-tools component wit).")] = False,
     plain_http: PlainHttp = False,
 ) -> None:
     """Show imports, exports, WASI versions and host filesystem access."""
-    from .inspect import inspect_file
+    from .inspect import inspect_file, wit_file
     from .inspect_view import render, to_json_text
     from .oci.source import wasm_input
 
+    if wit and json_output:
+        raise WasivirtError("--wit and --json: choose one (--json is the report, --wit the WIT world)")
     with _pull_progress() as progress:
         source = wasm_input(file, plain_http=plain_http, progress=progress)
+    if wit:
+        sys.stdout.write(wit_file(source.path, label=source.label))
+        return
     report = inspect_file(source.path, label=source.label)
     if json_output:
         sys.stdout.write(to_json_text(report))
         return
     from rich.console import Console
-    render(report, Console())
+    console = Console()
+    for part in render(report):
+        console.print(part)
 
 
 @app.command()
@@ -303,14 +310,14 @@ def publish(
     reference: Annotated[str, typer.Argument(
         metavar="REGISTRY/REPO[:TAG]", show_default=False,
         help="Where to publish it, e.g. localhost:5000/acme/app:1.0 (tag default: latest).")],
-    annotations: Annotated[Optional[list[str]], typer.Option(
+    annotations: Annotated[list[str] | None, typer.Option(
         "--annotation", "-a", metavar="KEY=VALUE", show_default=False,
         help="A manifest annotation; overrides the defaults (org.opencontainers.image.*). "
              "Repeatable.")] = None,
-    description: Annotated[Optional[str], typer.Option(
+    description: Annotated[str | None, typer.Option(
         "--description", metavar="TEXT", show_default=False,
         help="org.opencontainers.image.description (default: the --spec file's docstring).")] = None,
-    spec: Annotated[Optional[Path], typer.Option(
+    spec: Annotated[Path | None, typer.Option(
         "--spec", metavar="SPEC.py", show_default=False,
         help="The spec the component was composed with: its docstring (read, never run) "
              "is the description; its git checkout gives source and revision.")] = None,
@@ -356,7 +363,7 @@ def pull(
 def setup(
     check: Annotated[bool, typer.Option(
         "--check", help="Only report which tools are present; install nothing.")] = False,
-    prefix: Annotated[Optional[Path], typer.Option(
+    prefix: Annotated[Path | None, typer.Option(
         "--prefix", metavar="DIR", show_default=False,
         help="Install the node tools here (default: the checkout, else the user tool dir).")] = None,
 ) -> None:

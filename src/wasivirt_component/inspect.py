@@ -1,9 +1,13 @@
 """What a wasm file is and what it can reach: the data behind `wasivirt inspect`.
 
+`component_wit` is the `--wit` view: the component's world in WIT, from wasm-tools.
+
 The report is plain data (dataclasses + a stable JSON form, schema in
 docs/inspect-json.md); `inspect_view.py` renders it for humans. Keeping them apart lets
-the report grow (e.g. from the full component type reader in `compose/`) without touching
-the rendering, and lets other commands (compose's isolation check) reuse the facts.
+the report grow without touching the rendering. It is read from the top-level import and
+export sections only (`binary/component_externs.py`), so large components are inspected
+at once; "host filesystem" means the same as compose's isolation check
+(`names.is_filesystem`).
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import names, toolchain
 from .artifact import MountRecord, read_mounts
 from .binary.component_externs import ComponentExtern, read_component_externs
 from .binary.module import PREVIEW1, read_module
 from .binary.sections import WasmKind, detect_kind
+from .errors import NotAComponentError
 from .fsutil import read_input
 
 JSON_SCHEMA_VERSION = 1
-FILESYSTEM_PACKAGE = "wasi:filesystem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,7 @@ class ExternReport:
         return bool(self.package and self.package.startswith("wasi:"))
 
     @classmethod
-    def of(cls, extern: ComponentExtern) -> "ExternReport":
+    def of(cls, extern: ComponentExtern) -> ExternReport:
         return cls(extern.name, extern.sort, extern.package, extern.interface, extern.version)
 
     def to_json(self) -> dict[str, Any]:
@@ -88,11 +93,11 @@ class ComponentReport:
     def wasi_versions(self) -> tuple[str, ...]:
         """Distinct WASI versions named by imports and exports, oldest first."""
         versions = {e.version for e in self.imports + self.exports if e.is_wasi and e.version}
-        return tuple(sorted(versions, key=_version_key))
+        return tuple(names.version_order(versions))
 
     @property
     def filesystem_imports(self) -> tuple[str, ...]:
-        return tuple(e.name for e in self.imports if e.package == FILESYSTEM_PACKAGE)
+        return tuple(e.name for e in self.imports if names.is_filesystem(e.name))
 
     @property
     def host_filesystem(self) -> bool:
@@ -133,15 +138,11 @@ class InspectReport:
         }
 
 
-def _version_key(version: str) -> tuple:
-    core = version.split("-", 1)[0].split("+", 1)[0]
-    return tuple(int(p) if p.isdigit() else 0 for p in core.split(".")) + (version,)
-
-
 def inspect_module(data: bytes, what: str = "module") -> ModuleReport:
     info = read_module(data, what)
     modules = {i.module for i in info.imports}
-    wasi = "preview1" if PREVIEW1 in modules else "preview0" if "wasi_unstable" in modules else None
+    wasi: Literal["preview1", "preview0"] | None = (
+        "preview1" if PREVIEW1 in modules else "preview0" if "wasi_unstable" in modules else None)
     return ModuleReport(
         role="command" if info.is_command else "reactor",
         wasi=wasi,
@@ -155,9 +156,9 @@ def inspect_module(data: bytes, what: str = "module") -> ModuleReport:
 
 
 def _world(exports: tuple[ExternReport, ...]) -> Literal["command", "http-handler", "library"]:
-    if any(e.package == "wasi:cli" and e.interface == "run" for e in exports):
+    if any(names.base_name(e.name) == names.RUN_INTERFACE for e in exports):
         return "command"
-    if any(e.package == "wasi:http" and e.interface == "incoming-handler" for e in exports):
+    if any(names.base_name(e.name) == names.HTTP_HANDLER_INTERFACE for e in exports):
         return "http-handler"
     return "library"
 
@@ -175,6 +176,26 @@ def inspect_bytes(data: bytes, file: str = "input") -> InspectReport:
     if detect_kind(data, file) is WasmKind.MODULE:
         return InspectReport(file, len(data), "module", module=inspect_module(data, file))
     return InspectReport(file, len(data), "component", component=inspect_component(data, file))
+
+
+def component_wit(data: bytes, what: str = "component") -> str:
+    """The component's WIT world (and the packages it uses), as `wasm-tools component wit`
+    prints it: exactly what a composed app imports and exports, in WIT.
+
+    A core module is refused naming `wasivirt adapt`; malformed bytes are the scanner's
+    one-line `BinaryFormatError` before wasm-tools sees them.
+    """
+    if detect_kind(data, what) is WasmKind.MODULE:
+        raise NotAComponentError(what, then="inspect app.wasm --wit")
+    read_component_externs(data, what)  # the scanner's message for truncated or garbled bytes
+    proc = toolchain.run_tool([toolchain.wasm_tools(), "component", "wit"], input=data,
+                              what=f"{what}: printing its WIT with wasm-tools")
+    return proc.stdout
+
+
+def wit_file(path: str | os.PathLike[str], label: str | None = None) -> str:
+    """`component_wit` of a file; `label` names it in messages (default: the path)."""
+    return component_wit(read_input(path, "wasm"), label or os.fspath(path))
 
 
 def inspect_file(path: str | os.PathLike[str], label: str | None = None) -> InspectReport:

@@ -1,23 +1,29 @@
-"""Human rendering of an `InspectReport` with rich: a summary table, then imports/exports."""
+"""Human rendering of an `InspectReport` with rich: a summary table, then imports/exports.
+
+`render` returns what to print; `cli.py` prints it (as everything else wasivirt shows)."""
 
 from __future__ import annotations
 
 import json
 
 from rich import box
-from rich.console import Console
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from . import names
 from .inspect import ComponentReport, ExternReport, InspectReport, ModuleReport
 
 
 def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)  # pragma: no cover
+    if n < 1024:
+        return f"{n} B"
+    size = n / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
 
 
 def _summary(report: InspectReport) -> Table:
@@ -51,7 +57,7 @@ def _module_rows(table: Table, report: InspectReport, m: ModuleReport) -> None:
 
 def _component_rows(table: Table, report: InspectReport, c: ComponentReport) -> None:
     table.add_row("kind", f"component, {_size(report.size)}")
-    run = next((e.name for e in c.exports if e.package == "wasi:cli" and e.interface == "run"), None)
+    run = next((e.name for e in c.exports if names.base_name(e.name) == names.RUN_INTERFACE), None)
     world = {"command": f"command (exports {run})",
              "http-handler": "HTTP handler (exports wasi:http/incoming-handler)",
              "library": "library (no wasi:cli/run export)"}[c.world]
@@ -83,20 +89,22 @@ def _externs(title: str, items: tuple[ExternReport, ...]) -> Table:
     return table
 
 
-def render(report: InspectReport, console: Console) -> None:
-    """Print the human form of `report`."""
+def render(report: InspectReport) -> list[RenderableType]:
+    """The human form of `report`, in the order to print it (the CLI prints; this module
+    only builds tables)."""
     table = _summary(report)
     if report.module is not None:
         _module_rows(table, report, report.module)
-        console.print(table)
+        parts: list[RenderableType] = [table]
         if not report.module.threads:  # one unwrapped line, so it can be copied
-            console.print(f"next step: wasivirt adapt {report.file} -o app.wasm",
-                          soft_wrap=True, highlight=False)
-    elif report.component is not None:
+            parts.append(Text(f"next step: wasivirt adapt {report.file} -o app.wasm",
+                              no_wrap=True, overflow="ignore"))
+        return parts
+    if report.component is not None:
         _component_rows(table, report, report.component)
-        console.print(table)
-        console.print(_externs("imports", report.component.imports))
-        console.print(_externs("exports", report.component.exports))
+        return [table, _externs("imports", report.component.imports),
+                _externs("exports", report.component.exports)]
+    return [table]
 
 
 def to_json_text(report: InspectReport) -> str:

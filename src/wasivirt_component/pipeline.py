@@ -11,16 +11,14 @@ compose virtualizer + child → validate with wasmtime → check isolation → w
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .adapt import adapt_module
+from .adapt import adapt
 from .artifact import ArtifactRecord, MountRecord, artifact_section
+from .binary.component_externs import read_component_externs
 from .check import filesystem_imports, validate_component, validate_composition
-from .compose.plug import PlugResult, plug
-from .binary.sections import WasmKind, detect_kind
-from .compose.reader import ComponentInfo, read_component
+from .compose import ComponentInfo, PlugResult, plug, read_component
 from .errors import ValidationError
 from .fsutil import atomic_write_bytes, read_input
 from .virt.build import Progress
@@ -50,7 +48,6 @@ class ComposeResult:
     adapted: bool
     virtualized: list[str]
     host_imports: list[str]
-    denied: list[str]
     trapped: list[str]  # child imports tied to wasi:io (sockets): stubbed, every call traps
     mounts: list[MountRecord] = field(default_factory=list)  # host mounts (recorded in the output)
 
@@ -70,32 +67,29 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     from .virt.splice import splice_image
     from .virt.wiring import check_child, virtualize
 
-    raw = read_input(child, "wasm")
-    adapted = detect_kind(raw, str(child)) is WasmKind.MODULE
-    child_info = read_component(adapt_module(raw, what=str(child)) if adapted else raw, str(child))
+    adaptation = adapt(read_input(child, "wasm"), what=str(child))
+    child_info = read_component(adaptation.data, str(child))
     check_child(child_info)  # before the spec runs and the virtualizer is built
     vfs = load_spec(spec)
     image = encode_image(vfs)
-    bare = virtualizer_component(progress=progress)
-    virtualizer = read_component(splice_image(bare, image), "virtualizer")
-
+    bare = read_component(virtualizer_component(progress=progress), "virtualizer")
+    # The splice adds data segments only: the spliced virtualizer has the bare one's type.
+    virtualizer = ComponentInfo(bare.type, splice_image(bare.data, image), bare.name)
     mounts = [MountRecord(guest, m.host, m.path, m.read_only, m.hide) for guest, m in vfs.mounts()]
 
-    def wire(parts: Sequence[ComponentInfo]) -> bytes:
-        return virtualize(parts[0], parts[1], host_filesystem=bool(mounts)).data
-
+    wiring = virtualize(child_info, virtualizer, host_filesystem=bool(mounts))
     name = Path(output).name
-    validate_composition([child_info, read_component(bare, "virtualizer")], wire, name)
-    result = virtualize(child_info, virtualizer, host_filesystem=bool(mounts))
+    validate_composition([(child_info.name, child_info.data), (bare.name, bare.data)],
+                         lambda: wiring.encode(skeletons=True), name)
     record = ArtifactRecord(decode_image(image).header.seconds, tuple(mounts))
-    data = result.data + artifact_section(record)
+    data = wiring.encode() + artifact_section(record)
     if precompile:
         validate_component(data, name)
-    composed = read_component(data, name).type
-    leaked = filesystem_imports(composed)
+    imports = [e.name for e in read_component_externs(data, name).imports]
+    leaked = filesystem_imports(imports)
     if leaked and not mounts:
         raise ValidationError(f"{name}: isolation check failed: the composition imports "
                               f"{', '.join(leaked)} although the spec declares no host mount")
     atomic_write_bytes(output, data)
-    return ComposeResult(data, adapted, result.virtualized, list(composed.imports), result.denied,
-                         result.trapped, mounts)
+    return ComposeResult(data, not adaptation.already_component, wiring.virtualized, imports,
+                         wiring.trapped, mounts)

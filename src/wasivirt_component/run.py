@@ -3,173 +3,30 @@
 `wasivirt run APP.wasm --dir HOST::GUEST --env K=V -- ARGS` instantiates APP with the
 host's WASI 0.2 (`Linker.add_wasip2()`, plus outgoing `wasi:http`) and calls its
 `wasi:cli/run` export. Exit codes follow the wasmtime CLI: the guest's exit code
-(`ExitTrap.code`), 1 when `run` returns `err`, 134 when the guest traps.
-
-Compiling a large component takes seconds, so compiled code is cached by content hash
-(+ wasmtime version + engine settings) with `Component.serialize`; the next load
-deserializes (memory-maps) it in milliseconds. The cache lives in `$WASIVIRT_CACHE_DIR`,
-else `$XDG_CACHE_HOME/wasivirt`, else `~/.cache/wasivirt`. Like wasmtime's own cache it
-trusts files in that directory: it is the user's, never shared.
+(`ExitTrap.code`), 1 when `run` returns `err`, 134 when the guest traps (`GuestTrap`).
+The engine and the compile cache are `engine.py`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import platform
 import re
 import signal
 import threading
-import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import wasmtime
-from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
+from wasmtime import Engine, ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker, Variant
 
+from . import names
 from .artifact import read_mounts
 from .binary.sections import WasmKind, detect_kind
-from .errors import ValidationError, WasivirtError
-from .fsutil import atomic_write_bytes, read_input
-from .paths import cache_dir
-
-TRAP_EXIT_CODE = 134  # what the wasmtime CLI exits with on a trap (128 + SIGABRT)
-RUN_EXPORT = re.compile(r"^wasi:cli/run(@0\.2\.\d+(?:[-+][0-9A-Za-z.+-]*)?)?$")
-
-# Wasm proposals real toolchains emit: LLVM's -fwasm-exceptions, tail calls from
-# Rust/LLVM, GC + typed function references from Kotlin/Dart/OCaml, multi-memory,
-# memory64 and relaxed SIMD. Part of the cache key: deserializing needs equal settings.
-ENGINE_FEATURES: dict[str, bool] = {
-    "wasm_exceptions": True,
-    "wasm_tail_call": True,
-    "wasm_function_references": True,
-    "wasm_gc": True,
-    "wasm_multi_memory": True,
-    "wasm_memory64": True,
-    "wasm_relaxed_simd": True,
-}
-
-_ENGINE_KEYS: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
-
-
-class GuestTrap(WasivirtError):
-    """The guest trapped (unreachable, out-of-bounds, stack exhausted, ...)."""
-
-    exit_code = TRAP_EXIT_CODE
-
-    def __init__(self, message: str, details: str) -> None:
-        super().__init__(message)
-        self.details = details  # wasmtime's full text, with the wasm backtrace
-
-
-# -- engine and compile cache ------------------------------------------------------------
-
-def wasmtime_version() -> str:
-    from importlib import metadata
-    try:
-        return metadata.version("wasmtime")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return getattr(wasmtime, "__version__", "unknown")
-
-
-def engine_fingerprint() -> str:
-    """Identifies compiled code compatible with `make_engine()` on this machine."""
-    settings = json.dumps(ENGINE_FEATURES, sort_keys=True).encode()
-    digest = hashlib.sha256(settings).hexdigest()[:12]
-    return f"wasmtime-{wasmtime_version()}-{platform.machine()}-{digest}"
-
-
-def make_engine() -> Engine:
-    """An engine with the proposals `ENGINE_FEATURES` enabled."""
-    config = Config()
-    for name, value in ENGINE_FEATURES.items():
-        setattr(config, name, value)
-    engine = Engine(config)
-    with contextlib.suppress(TypeError):
-        _ENGINE_KEYS[engine] = engine_fingerprint()
-    return engine
-
-
-def one_line(error: BaseException | str) -> str:
-    """wasmtime's message on one line: its headline and root cause, without backtraces.
-
-    wasmtime formats errors as a headline, optional backtrace, then `Caused by:` and
-    numbered causes. A headline ending in `:` only introduces a backtrace and is dropped.
-    """
-    lines = [ln.strip() for ln in str(error).splitlines()]
-    headline = next((ln for ln in lines if ln), "")
-    if headline.endswith(":") and headline != "Caused by:":
-        headline = ""
-    cause = ""
-    if "Caused by:" in lines:
-        causes = [ln for ln in lines[lines.index("Caused by:") + 1:] if ln]
-        cause = re.sub(r"^\d+:\s*", "", causes[-1]) if causes else ""
-        if headline == "Caused by:":
-            headline = ""
-    text = f"{headline}: {cause}" if headline and cause else headline or cause
-    if text or isinstance(error, str):
-        return text
-    return type(error).__name__
-
-
-@dataclass(slots=True)
-class ComponentCache:
-    """Compiled components on disk, keyed by content hash and engine fingerprint."""
-
-    root: Path = field(default_factory=lambda: cache_dir() / "compiled")
-    enabled: bool = True
-    last_hit: bool | None = None   # whether the latest `load` was served from disk
-
-    def path_for(self, data: bytes, engine: Engine | None = None) -> Path:
-        fingerprint = engine_fingerprint() if engine is None else _ENGINE_KEYS.get(engine, "custom")
-        digest = hashlib.sha256(data).hexdigest()
-        return self.root / fingerprint / f"{digest}.cwasm"
-
-    def load(self, engine: Engine, data: bytes, *, what: str = "component") -> Component:
-        """The compiled component for `data`, from the cache when possible."""
-        path = self.path_for(data, engine) if self.enabled else None
-        if path is not None and path.is_file():
-            try:
-                component = Component.deserialize_file(engine, str(path))
-                self.last_hit = True
-                return component
-            except WasmtimeError:
-                pass  # stale or foreign entry: recompile and overwrite it below
-        component = compile_component(engine, data, what=what)
-        self.last_hit = False
-        if path is not None:
-            self._store(path, component)
-        return component
-
-    @staticmethod
-    def _store(path: Path, component: Component) -> None:
-        """Best effort: an unwritable cache only costs the next run a compile."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, component.serialize())
-        except (OSError, WasivirtError, WasmtimeError):
-            pass
-
-
-def compile_component(engine: Engine, data: bytes, *, what: str = "component") -> Component:
-    """Compile (and so validate) a component; rejection is a one-line ValidationError."""
-    try:
-        return Component(engine, data)
-    except WasmtimeError as exc:
-        raise ValidationError(f"{what}: wasmtime rejected this component: {one_line(exc)}") from None
-
-
-def load_component(engine: Engine, data: bytes, *, what: str = "component",
-                   cache: ComponentCache | None = None, use_cache: bool = True) -> Component:
-    """Compile `data` for `engine`, through the on-disk cache unless `use_cache` is False."""
-    if not use_cache:
-        return compile_component(engine, data, what=what)
-    return (cache or ComponentCache()).load(engine, data, what=what)
-
+from .engine import ComponentCache, load_component, make_engine, one_line
+from .errors import GuestTrap, NotAComponentError, WasivirtError
+from .fsutil import read_input
 
 # -- options -----------------------------------------------------------------------------
 
@@ -245,18 +102,25 @@ def _wasi_config(options: RunOptions) -> WasiConfig:
 
 def find_run_export(engine: Engine, component: Component, what: str = "component") -> str:
     """The name of the component's `wasi:cli/run@0.2.x` export (the highest if several)."""
-    names = list(component.type.exports(engine))
-    runs = sorted((n for n in names if RUN_EXPORT.match(n)),
-                  key=lambda n: [int(p) if p.isdigit() else -1 for p in re.split(r"[.@-]", n)])
+    exported = list(component.type.exports(engine))
+    runs = [n for n in exported if is_run_export(n)]
     if not runs:
-        shown = ", ".join(names) if names else "nothing"
+        shown = ", ".join(exported) if exported else "nothing"
         raise WasivirtError(f"{what}: is not a command component (it exports {shown}, not "
                             "wasi:cli/run@0.2.x); only command components can be run")
-    return runs[-1]
+    return names.highest(runs)
+
+
+def is_run_export(name: str) -> bool:
+    """`wasi:cli/run`, unversioned or at any 0.2.x (pre-releases included)."""
+    if name == names.RUN_INTERFACE:
+        return True
+    base, version = names.split_name(name)
+    return base == names.RUN_INTERFACE and version is not None and (version.major, version.minor) == (0, 2)
 
 
 @contextlib.contextmanager
-def _default_sigint(enabled: bool):
+def _default_sigint(enabled: bool) -> Iterator[None]:
     """Let Ctrl-C kill the process while wasm runs.
 
     Python's SIGINT handler only sets a flag that is checked between bytecodes, and the
@@ -316,7 +180,7 @@ def run_component(engine: Engine, component: Component, options: RunOptions | No
 def trap_reason(exc: WasmtimeError) -> str:
     """Why the guest trapped, for one line: a call into a trapping stub (an import wasivirt
     stubs out, named by the stub's name section) is said as such; else wasmtime's reason."""
-    from .compose.stub import STUB_MODULE_NAME
+    from .compose import STUB_MODULE_NAME
 
     text = str(exc)
     frame = re.search(r"^\s*0: .*?" + re.escape(STUB_MODULE_NAME) + r"!(\S+)", text, re.MULTILINE)
@@ -330,8 +194,7 @@ def run_bytes(data: bytes, options: RunOptions | None = None, *, what: str = "co
               use_cache: bool = True, interruptible: bool = False) -> int:
     """Check, compile (cached) and run component bytes; returns the exit code."""
     if detect_kind(data, what) is WasmKind.MODULE:
-        raise WasivirtError(f"{what}: is a core wasm module, not a component; run "
-                            f"`wasivirt adapt {what} -o app.wasm` first, then run app.wasm")
+        raise NotAComponentError(what, then="run app.wasm")
     check_mounts(data, options or RunOptions(), what)
     engine = engine or make_engine()
     component = load_component(engine, data, what=what, cache=cache, use_cache=use_cache)

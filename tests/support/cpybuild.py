@@ -18,7 +18,6 @@ from importlib import metadata
 from pathlib import Path
 
 from support.cbuild import CACHE
-
 from wasivirt_component import toolchain
 
 

@@ -30,14 +30,13 @@ import pytest
 import wasmtime
 from wasmtime import TrapCode
 
+from support.cbuild import CACHE
 from wasivirt_component import toolchain
 from wasivirt_component.virt import build
 from wasivirt_component.virt.bridge import bridge_module
 from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name
 from wasivirt_component.virt.names import BRIDGE_MODULE, BRIDGE_REALLOC_TABLE, FUSED_MEMORY_IMPORT
 from wasivirt_component.virt.splice import image_memory_module
-
-from support.cbuild import CACHE
 
 FS = "wasi:filesystem/types@0.2.12"
 PREOPENS = "wasi:filesystem/preopens@0.2.12"

@@ -83,7 +83,7 @@ class Registry:
     port: int
     process: subprocess.Popen
     log: Path
-    token_server: "TokenServer | None" = None
+    token_server: TokenServer | None = None
 
     @property
     def host(self) -> str:
@@ -93,7 +93,7 @@ class Registry:
         return f"{self.host}/{repository}:{tag}"
 
     @classmethod
-    def start(cls, workdir: Path, auth: str | None = None) -> "Registry":
+    def start(cls, workdir: Path, auth: str | None = None) -> Registry:
         binary = registry_binary()
         workdir.mkdir(parents=True, exist_ok=True)
         token_server = TokenServer.start(workdir) if auth == "token" else None
@@ -148,7 +148,7 @@ class Registry:
                 / hexdigest / "data")
 
 
-def _config(workdir: Path, port: int, auth: str | None, token_server: "TokenServer | None") -> str:
+def _config(workdir: Path, port: int, auth: str | None, token_server: TokenServer | None) -> str:
     lines = [
         "version: 0.1",
         "log:",
@@ -203,7 +203,7 @@ class TokenServer:
         return f"http://127.0.0.1:{self.server.server_address[1]}/token"
 
     @classmethod
-    def start(cls, workdir: Path) -> "TokenServer":
+    def start(cls, workdir: Path) -> TokenServer:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
@@ -211,7 +211,7 @@ class TokenServer:
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wasivirt test token issuer")])
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - datetime.timedelta(days=1))

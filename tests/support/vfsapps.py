@@ -6,20 +6,10 @@ test session's compile cache so each distinct composition compiles once.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from support.cbuild import CACHE
-
-WASIVIRT = [sys.executable, "-m", "wasivirt_component.cli"]
-SESSION_CACHE = CACHE / "wasivirt-cache"
-
-
-def cli_env() -> dict[str, str]:
-    return {**os.environ, "WASIVIRT_CACHE_DIR": str(SESSION_CACHE)}
+from support.cli import run_cli
 
 
 @dataclass(frozen=True)
@@ -30,8 +20,7 @@ class Outcome:
 
 
 def wasivirt(*args: str, timeout: float = 900) -> Outcome:
-    proc = subprocess.run([*WASIVIRT, *args], capture_output=True, text=True, env=cli_env(),
-                          timeout=timeout)
+    proc = run_cli(*args, timeout=timeout)
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
 

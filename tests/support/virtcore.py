@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from wasmtime.component import Variant
 
-from virt_component_support import FS, STREAMS, Failed, Virt
+from support.virtharness import FS, STREAMS, Failed, Virt
 
 # error-code cases, in order (wasi:filesystem/types)
 NAMES = (

@@ -3,7 +3,8 @@
 Only the import (id 10) and export (id 11) sections of the outermost component are
 decoded; every other section, nested modules and components included, is skipped by its
 size, so an 18 MB componentize-py output is scanned in microseconds. This is what
-`inspect` and the isolation check need; the full type reader lives in `compose/`.
+`inspect` and the OCI config need (compose's isolation check reads the full type, with
+the reader in `compose/`).
 
 Format (component-model `design/mvp/Binary.md`):
 
@@ -18,12 +19,12 @@ Format (component-model `design/mvp/Binary.md`):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from .. import names
+from ..errors import NotAComponentError
 from .reader import Reader
 from .sections import WasmKind, detect_kind, iter_sections
-from ..errors import BinaryFormatError
 
 IMPORT_SECTION = 10
 EXPORT_SECTION = 11
@@ -35,11 +36,6 @@ CORE_SORTS = {0x00: "core func", 0x01: "core table", 0x02: "core memory",
               0x03: "core global", 0x04: "core tag", 0x10: "core type",
               0x11: "module", 0x12: "core instance"}
 
-_INTERFACE = re.compile(
-    r"^(?P<package>[a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)+)"   # namespace:package (nested ok)
-    r"/(?P<interface>[a-z][a-z0-9-]*(?:/[a-z][a-z0-9-]*)*)"  # interface (nested ok)
-    r"(?:@(?P<version>[0-9A-Za-z.+-]+))?$")
-
 
 @dataclass(frozen=True, slots=True)
 class ComponentExtern:
@@ -50,29 +46,35 @@ class ComponentExtern:
     index: int           # type index (imports) or the exported item's index (exports)
 
     @property
+    def parsed(self) -> names.InterfaceName | None:
+        """The name taken apart (`names.parse`); None for a plain name."""
+        return names.parse(self.name)
+
+    @property
     def package(self) -> str | None:
         """`wasi:filesystem` for `wasi:filesystem/types@0.2.12`; None for a plain name."""
-        m = _INTERFACE.match(self.name)
-        return m.group("package") if m else None
+        parsed = self.parsed
+        return parsed.package if parsed else None
 
     @property
     def interface(self) -> str | None:
-        m = _INTERFACE.match(self.name)
-        return m.group("interface") if m else None
+        parsed = self.parsed
+        return parsed.interface if parsed else None
 
     @property
     def version(self) -> str | None:
-        m = _INTERFACE.match(self.name)
-        return m.group("version") if m else None
+        parsed = self.parsed
+        return parsed.version if parsed else None
 
     @property
     def namespace(self) -> str | None:
-        package = self.package
-        return package.split(":", 1)[0] if package else None
+        parsed = self.parsed
+        return parsed.namespace if parsed else None
 
     @property
     def is_wasi(self) -> bool:
-        return self.namespace == "wasi"
+        parsed = self.parsed
+        return parsed is not None and parsed.is_wasi
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,7 @@ def read_component_externs(data: bytes | memoryview, what: str = "component") ->
     """
     view = data if isinstance(data, memoryview) else memoryview(data)
     if detect_kind(view, what) is not WasmKind.COMPONENT:
-        raise BinaryFormatError(f"{what}: is a core module, not a component")
+        raise NotAComponentError(what)
     imports: list[ComponentExtern] = []
     exports: list[ComponentExtern] = []
     for sec in iter_sections(view, 8, None, what):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import BinaryFormatError
 from .reader import Reader
 from .sections import WasmKind, detect_kind, iter_sections
-from ..errors import BinaryFormatError
 
 EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 PREVIEW1 = "wasi_snapshot_preview1"
@@ -72,11 +72,6 @@ class ModuleInfo:
     @property
     def imports_thread_spawn(self) -> bool:
         return any(i.module == "wasi" and i.name == "thread-spawn" for i in self.imports)
-
-    @property
-    def uses_threads(self) -> bool:
-        """wasip1-threads: a shared memory or the `wasi`/`thread-spawn` import."""
-        return self.shared_memory or self.imports_thread_spawn
 
 
 def read_limits(r: Reader) -> Limits:

@@ -52,7 +52,7 @@ class Reader:
         self.pos += n
         return view
 
-    def sub(self, n: int, what: str | None = None) -> "Reader":
+    def sub(self, n: int, what: str | None = None) -> Reader:
         """A reader limited to the next `n` bytes; this reader skips past them."""
         if n < 0 or self.pos + n > self.end:
             raise self.error(f"length {n} runs past the end of the data")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from ..errors import BinaryFormatError
 from .reader import Reader
@@ -12,7 +12,7 @@ from .reader import Reader
 MAGIC = b"\x00asm"
 
 
-class WasmKind(str, Enum):
+class WasmKind(StrEnum):
     MODULE = "module"
     COMPONENT = "component"
 

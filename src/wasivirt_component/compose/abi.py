@@ -7,11 +7,26 @@ fused linking, ones that stand in for what `canon lower` gives a caller.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import assert_never
 
 from .types import (
-    Borrow, Enum, Flags, FuncType, Future, ListType, MapType, Option, Own, Record, Resource,
-    Result, Stream, Tuple, Variant,
+    Borrow,
+    DefinedType,
+    Enum,
+    Flags,
+    FuncType,
+    Future,
+    ListType,
+    MapType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    ValType,
+    Variant,
 )
 
 MAX_FLAT_PARAMS = 16
@@ -23,33 +38,33 @@ _PRIMITIVE_FLAT = {
     "error-context": "i32",
 }
 
+# What the layout functions take: a value type, or a resource (laid out as its handle).
+Layout = ValType | Resource
+VariantLike = Variant | Option | Result
 
-def flatten(t: Any) -> list[str]:
+
+def flatten(t: Layout) -> list[str]:
     """The core value types (`i32`, `i64`, `f32`, `f64`) a value of type `t` flattens to."""
-    if isinstance(t, str):
-        return ["i32", "i32"] if t == "string" else [_PRIMITIVE_FLAT[t]]
-    if isinstance(t, ListType):
-        return ["i32", "i32"] if t.length is None else flatten(t.element) * t.length
-    if isinstance(t, MapType):
-        return ["i32", "i32"]
-    if isinstance(t, Record):
-        return [f for _, ft in t.fields for f in flatten(ft)]
-    if isinstance(t, Tuple):
-        return [f for item in t.items for f in flatten(item)]
-    if isinstance(t, Variant):
-        return _flatten_variant([c for _, c in t.cases])
-    if isinstance(t, Enum):
-        return ["i32"]
-    if isinstance(t, Option):
-        return _flatten_variant([None, t.inner])
-    if isinstance(t, Result):
-        return _flatten_variant([t.ok, t.err])
-    if isinstance(t, (Flags, Own, Borrow, Stream, Future, Resource)):
-        return ["i32"]
-    raise TypeError(f"cannot flatten {t!r}")
+    match t:
+        case str():
+            return ["i32", "i32"] if t == "string" else [_PRIMITIVE_FLAT[t]]
+        case ListType(element=element, length=length):
+            return ["i32", "i32"] if length is None else flatten(element) * length
+        case MapType():
+            return ["i32", "i32"]
+        case Record(fields=fields):
+            return [f for _, ft in fields for f in flatten(ft)]
+        case Tuple(items=items):
+            return [f for item in items for f in flatten(item)]
+        case Variant() | Option() | Result():
+            return _flatten_variant(_cases(t))
+        case Enum() | Flags() | Own() | Borrow() | Stream() | Future() | Resource():
+            return ["i32"]
+        case _:
+            assert_never(t)
 
 
-def _flatten_variant(payloads: list[Any]) -> list[str]:
+def _flatten_variant(payloads: list[ValType | None]) -> list[str]:
     flat: list[str] = []
     for payload in payloads:
         if payload is None:
@@ -117,69 +132,74 @@ def flags_size(count: int) -> int:
     return 1 if count <= 8 else 2 if count <= 16 else 4
 
 
-def _cases(t: Any) -> list[Any]:
+def _cases(t: DefinedType) -> list[ValType | None]:
     """The payload types (None for none) of a variant-like type, in case order."""
-    if isinstance(t, Variant):
-        return [c for _, c in t.cases]
-    if isinstance(t, Option):
-        return [None, t.inner]
-    if isinstance(t, Result):
-        return [t.ok, t.err]
+    match t:
+        case Variant(cases=cases):
+            return [c for _, c in cases]
+        case Option(inner=inner):
+            return [None, inner]
+        case Result(ok=ok, err=err):
+            return [ok, err]
     raise TypeError(f"not a variant: {t!r}")
 
 
-def alignment(t: Any) -> int:
+def alignment(t: Layout) -> int:
     """Alignment in bytes of a value of type `t` in linear memory (32-bit memory)."""
-    if isinstance(t, str):
-        return _PRIMITIVE_SIZE[t]
-    if isinstance(t, ListType):
-        return 4 if t.length is None else alignment(t.element)
-    if isinstance(t, Record):
-        return max((alignment(ft) for _, ft in t.fields), default=1)
-    if isinstance(t, Tuple):
-        return max((alignment(it) for it in t.items), default=1)
-    if isinstance(t, (Variant, Option, Result)):
-        return max([discriminant_size(len(_cases(t)))]
-                   + [alignment(c) for c in _cases(t) if c is not None])
-    if isinstance(t, Enum):
-        return discriminant_size(len(t.names))
-    if isinstance(t, Flags):
-        return flags_size(len(t.names))
-    if isinstance(t, (Own, Borrow, Stream, Future, Resource, MapType)):
-        return 4
-    raise TypeError(f"no layout for {t!r}")
+    match t:
+        case str():
+            return _PRIMITIVE_SIZE[t]
+        case ListType(element=element, length=length):
+            return 4 if length is None else alignment(element)
+        case Record(fields=fields):
+            return max((alignment(ft) for _, ft in fields), default=1)
+        case Tuple(items=items):
+            return max((alignment(it) for it in items), default=1)
+        case Variant() | Option() | Result():
+            cases = _cases(t)
+            return max([discriminant_size(len(cases))] + [alignment(c) for c in cases if c is not None])
+        case Enum(names=names):
+            return discriminant_size(len(names))
+        case Flags(names=names):
+            return flags_size(len(names))
+        case Own() | Borrow() | Stream() | Future() | Resource() | MapType():
+            return 4
+        case _:
+            assert_never(t)
 
 
 def align_to(offset: int, align: int) -> int:
     return (offset + align - 1) // align * align
 
 
-def size(t: Any) -> int:
+def size(t: Layout) -> int:
     """Size in bytes of a value of type `t` in linear memory (32-bit memory)."""
-    if isinstance(t, str):
-        return 8 if t == "string" else _PRIMITIVE_SIZE[t]
-    if isinstance(t, ListType):
-        return 8 if t.length is None else size(t.element) * t.length
-    if isinstance(t, (Record, Tuple)):
-        members = [ft for _, ft in t.fields] if isinstance(t, Record) else list(t.items)
-        offsets = field_offsets(members)
-        end = offsets[-1] + size(members[-1]) if members else 0
-        return align_to(end, alignment(t))
-    if isinstance(t, (Variant, Option, Result)):
-        end = payload_offset(t) + max((size(c) for c in _cases(t) if c is not None), default=0)
-        return align_to(end, alignment(t))
-    if isinstance(t, Enum):
-        return discriminant_size(len(t.names))
-    if isinstance(t, Flags):
-        return flags_size(len(t.names))
-    if isinstance(t, (Own, Borrow, Stream, Future, Resource)):
-        return 4
-    if isinstance(t, MapType):
-        return 8
-    raise TypeError(f"no layout for {t!r}")
+    match t:
+        case str():
+            return 8 if t == "string" else _PRIMITIVE_SIZE[t]
+        case ListType(element=element, length=length):
+            return 8 if length is None else size(element) * length
+        case Record() | Tuple():
+            members = [ft for _, ft in t.fields] if isinstance(t, Record) else list(t.items)
+            offsets = field_offsets(members)
+            end = offsets[-1] + size(members[-1]) if members else 0
+            return align_to(end, alignment(t))
+        case Variant() | Option() | Result():
+            end = payload_offset(t) + max((size(c) for c in _cases(t) if c is not None), default=0)
+            return align_to(end, alignment(t))
+        case Enum(names=names):
+            return discriminant_size(len(names))
+        case Flags(names=names):
+            return flags_size(len(names))
+        case Own() | Borrow() | Stream() | Future() | Resource():
+            return 4
+        case MapType():
+            return 8
+        case _:
+            assert_never(t)
 
 
-def field_offsets(members: list[Any]) -> list[int]:
+def field_offsets(members: list[ValType]) -> list[int]:
     """Byte offsets of a record's (or tuple's) members, in order."""
     offsets, offset = [], 0
     for member in members:
@@ -189,7 +209,7 @@ def field_offsets(members: list[Any]) -> list[int]:
     return offsets
 
 
-def payload_offset(t: Any) -> int:
+def payload_offset(t: VariantLike) -> int:
     """Byte offset of a variant's payload: after the discriminant, at the payloads' alignment."""
     cases = _cases(t)
     payload_align = max((alignment(c) for c in cases if c is not None), default=1)

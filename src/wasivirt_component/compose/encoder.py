@@ -21,17 +21,44 @@ same rule with their own names, so uses read as the source wrote them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import assert_never
 
-from ..binary.encode import COMPONENT_PREAMBLE, name as enc_name, section_header, sleb, uleb
+from ..binary.encode import COMPONENT_PREAMBLE, section_header, sleb, uleb
+from ..binary.encode import name as enc_name
 from ..errors import CompositionError
-from .names import resource_function
+from ..names import resource_function
 from .render import render_type
 from .types import (
-    PRIMITIVE_BYTES, Borrow, ComponentType, Enum, Flags, FuncType, Future, InstanceType,
-    ListType, MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple,
-    TypeItem, ValueItem, Variant, type_name,
+    PRIMITIVE_BYTES,
+    Borrow,
+    ComponentType,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    TypeDef,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
+    type_name,
 )
+
+# A type the encoder defines or aliases: anything a type index can hold but a resource
+# (resources are declared by their owners and reached through `outer_resource`).
+Encodable = ValType | FuncType | InstanceType | ComponentType
 
 SORT_BYTES = {"func": b"\x01", "value": b"\x02", "type": b"\x03", "component": b"\x04",
               "instance": b"\x05", "core module": b"\x00\x11"}
@@ -87,12 +114,6 @@ class ComponentBuilder:
             opts.append(b"\x04" + uleb(realloc))
         item = b"\x00\x00" + uleb(core_func) + uleb(len(opts)) + b"".join(opts) + uleb(functype)
         return self._add("canon", item, "func")
-
-    def add_inline_instance(self, exports: list[tuple[str, str, int]]) -> int:
-        """An instance made of existing items: (export name, sort, index)."""
-        body = b"\x01" + uleb(len(exports)) + b"".join(
-            extern_name(n) + SORT_BYTES[s] + uleb(i) for n, s, i in exports)
-        return self._add("instance", body, "instance")
 
     def add_type(self, body: bytes) -> int:
         return self._add("type", body, "type")
@@ -158,24 +179,25 @@ class TypeScope:
 
     def __init__(self, add_type: Callable[[bytes], int],
                  outer_resource: Callable[[Resource], int],
-                 outer_named: Callable[[Any], int | None] = lambda t: None) -> None:
+                 outer_named: Callable[[TypeDef], int | None] = lambda t: None) -> None:
         self._add_type = add_type
         self._outer_resource = outer_resource
         self._outer_named = outer_named
-        self._memo: dict[int, int] = {}
-        self._keep: list[Any] = []  # memo keys are ids: keep the objects alive
+        self._memo: dict[int, int] = {}        # id(type) -> its index here
+        self._primitives: dict[str, int] = {}  # primitive name -> its index here
+        self._keep: list[TypeDef] = []  # memo keys are ids: keep the objects alive
         self._rank: dict[int, int] = {}  # id(type) -> how well its index names it (`remember`)
         self._resource_names: dict[Resource, str] = {}  # what `[method]R.f` calls them here
         self.resources: dict[Resource, int] = {}
 
     # -- value types -----------------------------------------------------------------------
-    def valtype(self, t: Any) -> bytes:
+    def valtype(self, t: ValType) -> bytes:
         """A `valtype`: a primitive byte, or the s33 index of a defined type."""
         if isinstance(t, str):
             return bytes([PRIMITIVE_BYTES[t]])
         return sleb(self.type_index(t))
 
-    def _opt(self, t: Any) -> bytes:
+    def _opt(self, t: ValType | None) -> bytes:
         return b"\x00" if t is None else b"\x01" + self.valtype(t)
 
     def resource(self, r: Resource) -> int:
@@ -183,18 +205,18 @@ class TypeScope:
             self.resources[r] = self._outer_resource(r)
         return self.resources[r]
 
-    def named_index(self, t: Any) -> int | None:
+    def named_index(self, t: TypeDef) -> int | None:
         """The index of `t` if this scope has it or can alias it as a named type."""
         cached = self._memo.get(id(t))
         return cached if cached is not None else self._outer_named(t)
 
-    def exported_index(self, t: Any) -> int | None:
+    def exported_index(self, t: TypeDef) -> int | None:
         """The index `t` was imported or exported under in this scope, if it was."""
         if self._rank.get(id(t), 0) == 0:
             return None
         return self.resources[t] if isinstance(t, Resource) else self._memo[id(t)]
 
-    def name_resources(self, items: dict[str, Any]) -> None:
+    def name_resources(self, items: dict[str, Extern]) -> None:
         """Learn what the resource functions among `items` (this scope's imports or
         exports) call their resources: `[method]trailers.get` wants its `borrow` through
         the index named `trailers`, whatever the resource's own name is."""
@@ -203,7 +225,7 @@ class TypeScope:
             if found is not None:
                 self._resource_names.setdefault(found[1], found[0])
 
-    def remember(self, t: Any, index: int, name: str | None = None) -> None:
+    def remember(self, t: TypeDef, index: int, name: str | None = None) -> None:
         """Refer to `t` through `index` from now on if it names `t` better than the index
         known so far: an import/export under `t`'s name here (`name_resources`, else its
         own name) beats one under another name (an alias such as `type trailers =
@@ -223,15 +245,14 @@ class TypeScope:
             self._memo[id(t)] = index
             self._keep.append(t)
 
-    def type_index(self, t: Any) -> int:
+    def type_index(self, t: TypeDef) -> int:
         """The index of `t` in this scope, defining it (and its parts) first if needed."""
         if isinstance(t, Resource):
             return self.resource(t)
         if isinstance(t, str):
-            key = ("prim", t)
-            if key not in self._memo:
-                self._memo[key] = self._add_type(bytes([PRIMITIVE_BYTES[t]]))  # type: ignore[index]
-            return self._memo[key]  # type: ignore[index]
+            if t not in self._primitives:
+                self._primitives[t] = self._add_type(bytes([PRIMITIVE_BYTES[t]]))
+            return self._primitives[t]
         cached = self._memo.get(id(t))
         if cached is not None:
             return cached
@@ -241,74 +262,80 @@ class TypeScope:
         self.remember(t, index)
         return index
 
-    def definition_index(self, t: Any) -> int:
+    def definition_index(self, t: Encodable) -> int:
         """Define `t` in this scope (never aliasing it) and return the new index."""
         return self._add_type(self._definition(t))
 
-    def _definition(self, t: Any) -> bytes:  # noqa: C901 - one case per constructor
+    def _definition(self, t: Encodable) -> bytes:  # noqa: C901 - one case per constructor
         v = self.valtype
-        if isinstance(t, str):
-            return bytes([PRIMITIVE_BYTES[t]])
-        if isinstance(t, Record):
-            return b"\x72" + uleb(len(t.fields)) + b"".join(enc_name(n) + v(x) for n, x in t.fields)
-        if isinstance(t, Variant):
-            return b"\x71" + uleb(len(t.cases)) + b"".join(
-                enc_name(n) + self._opt(x) + b"\x00" for n, x in t.cases)
-        if isinstance(t, ListType):
-            return b"\x70" + v(t.element) if t.length is None else b"\x67" + v(t.element) + uleb(t.length)
-        if isinstance(t, Tuple):
-            return b"\x6f" + uleb(len(t.items)) + b"".join(v(x) for x in t.items)
-        if isinstance(t, Flags):
-            return b"\x6e" + uleb(len(t.names)) + b"".join(enc_name(n) for n in t.names)
-        if isinstance(t, Enum):
-            return b"\x6d" + uleb(len(t.names)) + b"".join(enc_name(n) for n in t.names)
-        if isinstance(t, Option):
-            return b"\x6b" + v(t.inner)
-        if isinstance(t, Result):
-            return b"\x6a" + self._opt(t.ok) + self._opt(t.err)
-        if isinstance(t, Own):
-            return b"\x69" + uleb(self.resource(t.resource))
-        if isinstance(t, Borrow):
-            return b"\x68" + uleb(self.resource(t.resource))
-        if isinstance(t, Stream):
-            return b"\x66" + self._opt(t.element)
-        if isinstance(t, Future):
-            return b"\x65" + self._opt(t.element)
-        if isinstance(t, MapType):
-            return b"\x63" + v(t.key) + v(t.value)
-        if isinstance(t, FuncType):
-            params = uleb(len(t.params)) + b"".join(enc_name(n) + v(x) for n, x in t.params)
-            result = b"\x01\x00" if t.result is None else b"\x00" + v(t.result)
-            return (b"\x43" if t.is_async else b"\x40") + params + result
-        if isinstance(t, InstanceType):
-            return InstanceTypeEncoder(self).encode(t)
-        raise CompositionError(f"the composer cannot declare a type like {render_type(t)} here")
+        match t:
+            case str():
+                return bytes([PRIMITIVE_BYTES[t]])
+            case Record(fields=fields):
+                return b"\x72" + uleb(len(fields)) + b"".join(enc_name(n) + v(x) for n, x in fields)
+            case Variant(cases=cases):
+                return b"\x71" + uleb(len(cases)) + b"".join(
+                    enc_name(n) + self._opt(x) + b"\x00" for n, x in cases)
+            case ListType(element=element, length=length):
+                return b"\x70" + v(element) if length is None else b"\x67" + v(element) + uleb(length)
+            case Tuple(items=items):
+                return b"\x6f" + uleb(len(items)) + b"".join(v(x) for x in items)
+            case Flags(names=names):
+                return b"\x6e" + uleb(len(names)) + b"".join(enc_name(n) for n in names)
+            case Enum(names=names):
+                return b"\x6d" + uleb(len(names)) + b"".join(enc_name(n) for n in names)
+            case Option(inner=inner):
+                return b"\x6b" + v(inner)
+            case Result(ok=ok, err=err):
+                return b"\x6a" + self._opt(ok) + self._opt(err)
+            case Own(resource=resource):
+                return b"\x69" + uleb(self.resource(resource))
+            case Borrow(resource=resource):
+                return b"\x68" + uleb(self.resource(resource))
+            case Stream(element=element):
+                return b"\x66" + self._opt(element)
+            case Future(element=element):
+                return b"\x65" + self._opt(element)
+            case MapType(key=key, value=value):
+                return b"\x63" + v(key) + v(value)
+            case FuncType(params=params, result=result, is_async=is_async):
+                encoded = uleb(len(params)) + b"".join(enc_name(n) + v(x) for n, x in params)
+                tail = b"\x01\x00" if result is None else b"\x00" + v(result)
+                return (b"\x43" if is_async else b"\x40") + encoded + tail
+            case InstanceType():
+                return InstanceTypeEncoder(self).encode(t)
+            case ComponentType():
+                raise CompositionError(f"the composer cannot declare a type like {render_type(t)} here")
+            case _:
+                assert_never(t)
 
     # -- extern descriptors ----------------------------------------------------------------
-    def extern_desc(self, item: Any) -> bytes:
+    def extern_desc(self, item: Extern) -> bytes:
         """The `externtype` for declaring `item` (types of its parts defined first)."""
-        if isinstance(item, FuncType):
-            return b"\x01" + uleb(self.type_index(item))
-        if isinstance(item, InstanceType):
-            return b"\x05" + uleb(self.type_index(item))
-        if isinstance(item, TypeItem):
-            if item.bound == "sub":
+        match item:
+            case FuncType():
+                return b"\x01" + uleb(self.type_index(item))
+            case InstanceType():
+                return b"\x05" + uleb(self.type_index(item))
+            case TypeItem(bound="sub"):
                 return b"\x03\x01"
-            return b"\x03\x00" + uleb(self.type_index(item.type))
-        if isinstance(item, (ComponentType, ModuleType, ValueItem)):
-            raise CompositionError(f"the composer cannot import or declare a {type(item).__name__}; "
-                                   "only instances, functions and types are supported")
-        raise CompositionError(f"cannot declare {item!r}")
+            case TypeItem(type=inner):
+                return b"\x03\x00" + uleb(self.type_index(inner))
+            case ComponentType() | ModuleType() | ValueItem():
+                raise CompositionError(f"the composer cannot import or declare a {type(item).__name__}; "
+                                       "only instances, functions and types are supported")
+            case _:
+                assert_never(item)
 
 
-def _function_resource(name: str, item: Any) -> tuple[str, Resource] | None:
+def _function_resource(name: str, item: Extern) -> tuple[str, Resource] | None:
     """(R, the resource) for a `[constructor]R` or `[method]R.f` function: the resource
     behind its `own` result (or `result<own<R>, E>`) or its `borrow` self parameter."""
     parsed = resource_function(name)
     if parsed is None or not isinstance(item, FuncType):
         return None
     kind, resource_name = parsed
-    handle: Any = None
+    handle: ValType | None = None
     if kind == "constructor":
         handle = item.result.ok if isinstance(item.result, Result) else item.result
     elif kind == "method" and item.params:
@@ -344,7 +371,7 @@ class InstanceTypeEncoder:
     def _outer_resource(self, r: Resource) -> int:
         return self._alias_outer(self.parent.resource(r))
 
-    def _outer_named(self, t: Any) -> int | None:
+    def _outer_named(self, t: TypeDef) -> int | None:
         """A named type another import exports is aliased from the enclosing scope."""
         if id(t) in self._own:
             return None

@@ -6,23 +6,49 @@ nodes), each import checked against what is plugged into it (binding resources t
 the validator will), unsatisfied imports merged into outer imports (semver-compatible
 names collapse to the highest version), and the outer component written with the inner
 components embedded byte for byte.
+
+The resolution is kept until the graph changes, so one graph can be encoded several ways:
+`encode(skeletons=[...])` writes the same composition with those packages replaced by
+their type skeletons (`stub.skeleton`: same type, trapping bodies), which is what
+`check.validate_composition` compiles instead of the whole output (as wac's
+`EncodeOptions` choose how one graph is written).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Union
 
-from ..errors import CompositionError
+from ..errors import (
+    AlreadyConnected,
+    CompositionError,
+    DuplicateExport,
+    ImportMismatch,
+    InstantiationCycle,
+    MergeConflict,
+    NoSuchExport,
+    NoSuchImport,
+    UnsatisfiedImport,
+)
+from ..names import compat_key, highest, version_rank
 from .compare import Mismatch, check, equal
 from .encoder import ComponentBuilder, TypeScope
-from .names import compat_key, highest, split_name
 from .reader import ComponentInfo
+from .stub import skeleton
 from .subst import Substitution
-from .walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
-    ComponentType, Defined, Extern, InstanceType, Resource, TypeItem, extern_kind, type_name,
+    ComponentType,
+    DefinedType,
+    Extern,
+    InstanceType,
+    Resource,
+    Term,
+    TypeDef,
+    TypeItem,
+    extern_kind,
+    type_name,
 )
+from .walk import iter_resources, named_types, resource_paths, sub_bindings
 
 
 @dataclass(eq=False)
@@ -43,9 +69,9 @@ class InstanceNode:
 
     name: str
     package: Package
-    args: dict[str, "Source"] = field(default_factory=dict)
+    args: dict[str, Source] = field(default_factory=dict)
     # filled afresh by each `encode()`: what every import resolved to, and the types
-    sources: dict[str, "Source"] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
     bindings: dict[Resource, Resource] = field(default_factory=dict)
     instance_type: InstanceType | None = None
     subst: Substitution = field(default_factory=lambda: Substitution({}))
@@ -66,7 +92,7 @@ class ImportRef:
     name: str
 
 
-Source = Union[ExportRef, ImportRef]
+Source = ExportRef | ImportRef
 
 
 @dataclass(eq=False)
@@ -87,6 +113,11 @@ class _ImportGroup:
         self.type: Extern | None = None
         self.name = explicit_name or ""
 
+    def merged_type(self) -> Extern:
+        """The outer import's type, once `_finalize_group` chose it."""
+        assert self.type is not None, f"outer import `{self.key}` was not finalized"
+        return self.type
+
     def resource(self, path: tuple[str, ...]) -> Resource:
         if path not in self.resources:
             self.resources[path] = Resource(path[-1] if path else self.key, f"import `{self.key}`")
@@ -102,15 +133,18 @@ class CompositionGraph:
         self.exports: dict[str, Source] = {}
         self._explicit_imports: dict[str, ImportRef] = {}
         # id(named type) -> (where it is exported, export path, the type kept alive)
-        self._provenance: dict[int, tuple[Source, tuple[str, ...], Any]] = {}
+        self._provenance: dict[int, tuple[Source, tuple[str, ...], DefinedType]] = {}
+        self._resolved: _Resolution | None = None  # until the graph changes
 
     # -- building --------------------------------------------------------------------------
     def add_component(self, info: ComponentInfo, name: str | None = None) -> Package:
+        self._resolved = None
         pkg = Package(name or info.name, info)
         self.packages.append(pkg)
         return pkg
 
     def instantiate(self, package: Package, name: str | None = None) -> InstanceNode:
+        self._resolved = None
         node = InstanceNode(name or package.name, package)
         if any(n.name == node.name for n in self.nodes):
             node.name = f"{node.name}#{len(self.nodes)}"
@@ -121,32 +155,43 @@ class CompositionGraph:
         """An outer import named `name` (compatible implicit imports merge into it)."""
         ref = self._explicit_imports.get(name)
         if ref is None:
+            self._resolved = None
             ref = self._explicit_imports[name] = ImportRef(name)
         return ref
 
     def export_of(self, node: InstanceNode, name: str) -> ExportRef:
         if name not in node.package.type.exports:
-            raise CompositionError(f"`{node.name}` has no export named `{name}` "
-                                   f"(it exports: {', '.join(node.package.type.exports) or 'nothing'})")
+            raise NoSuchExport(node.name, name, list(node.package.type.exports))
         return ExportRef(node, name)
 
     def connect(self, node: InstanceNode, import_name: str, source: Source) -> None:
         """Satisfy `node`'s import `import_name` with `source`."""
         if import_name not in node.package.type.imports:
-            raise CompositionError(f"`{node.name}` has no import named `{import_name}`")
+            raise NoSuchImport(node.name, import_name)
         if import_name in node.args:
-            raise CompositionError(f"`{node.name}` import `{import_name}` is already connected")
+            raise AlreadyConnected(node.name, import_name)
+        self._resolved = None
         node.args[import_name] = source
 
     def export(self, source: Source, name: str) -> None:
         if name in self.exports:
-            raise CompositionError(f"two exports are named `{name}`")
+            raise DuplicateExport(name)
+        self._resolved = None
         self.exports[name] = source
 
     # -- resolving and encoding ------------------------------------------------------------
-    def encode(self, *, implicit_imports: bool = True) -> bytes:
+    def encode(self, *, implicit_imports: bool = True, skeletons: Collection[Package] = ()) -> bytes:
         """The composed component. Unconnected imports become outer imports when
-        `implicit_imports`, else they are an error."""
+        `implicit_imports`, else they are an error. The packages in `skeletons` are
+        embedded as their type skeletons instead of their own bytes."""
+        resolved = self._resolve(implicit_imports)
+        return _Emitter(self, resolved.order, resolved.groups, skeletons).emit()
+
+    def _resolve(self, implicit_imports: bool) -> _Resolution:
+        """Resolve the graph (see the module docstring), or reuse the last resolution."""
+        if self._resolved is not None and self._resolved.implicit_imports == implicit_imports:
+            return self._resolved
+        self._resolved = None
         order = self._topological_order()
         self._provenance = {}
         for node in order:
@@ -156,13 +201,14 @@ class CompositionGraph:
             key = compat_key(ref.name)
             if key in groups and groups[key].explicit_name != ref.name:
                 raise CompositionError(f"outer imports `{groups[key].explicit_name}` and `{ref.name}` "
-                                       "are semver-compatible: use one name")
+                                       "are semver-compatible: use one name", import_name=ref.name)
             groups[key] = _ImportGroup(key, ref.name)
         for node in order:
             self._resolve_node(node, groups, implicit_imports)
         for group in groups.values():
             self._finalize_group(group)
-        return _Emitter(self, order, groups).emit()
+        self._resolved = _Resolution(implicit_imports, order, groups)
+        return self._resolved
 
     def _topological_order(self) -> list[InstanceNode]:
         order: list[InstanceNode] = []
@@ -175,7 +221,7 @@ class CompositionGraph:
                 return
             if mark == 1:
                 cycle = path[path.index(node):] + [node]
-                raise CompositionError("instantiation cycle: " + " -> ".join(n.name for n in cycle))
+                raise InstantiationCycle([n.name for n in cycle])
             state[id(node)] = 1
             path.append(node)
             for source in node.args.values():
@@ -189,7 +235,8 @@ class CompositionGraph:
             visit(node)
         for source in self.exports.values():
             if isinstance(source, ExportRef) and source.node not in self.nodes:
-                raise CompositionError(f"export source `{source.node.name}` is not in this graph")
+                raise CompositionError(f"export source `{source.node.name}` is not in this graph",
+                                       node=source.node.name, export=source.name)
         return order
 
     def _resolve_node(self, node: InstanceNode, groups: dict[str, _ImportGroup],
@@ -199,7 +246,7 @@ class CompositionGraph:
             source = node.args.get(import_name)
             if source is None:
                 if not implicit_imports:
-                    raise CompositionError(f"`{node.name}` import `{import_name}` is not satisfied")
+                    raise UnsatisfiedImport(node.name, import_name)
                 source = ImportRef(import_name)
             node.sources[import_name] = source
             if isinstance(source, ExportRef):
@@ -207,9 +254,8 @@ class CompositionGraph:
                 try:
                     check(provided, required, node.bindings)
                 except Mismatch as exc:
-                    raise CompositionError(
-                        f"`{node.name}` import `{import_name}` cannot be satisfied by "
-                        f"`{source.node.name}` export `{source.name}`: {exc}") from None
+                    raise ImportMismatch(node.name, import_name, source.node.name, source.name,
+                                         str(exc)) from None
             else:
                 key = compat_key(source.name)
                 group = groups.get(key)
@@ -234,9 +280,10 @@ class CompositionGraph:
         """
         reqs = group.requirements
         if not reqs:
-            raise CompositionError(f"outer import `{group.explicit_name}` is not used by any instance")
+            raise CompositionError(f"outer import `{group.explicit_name}` is not used by any instance",
+                                   import_name=group.explicit_name)
         group.name = group.explicit_name or highest([r.import_name for r in reqs])
-        ranked = sorted(reqs, key=lambda r: _version_rank(r.import_name), reverse=True)
+        ranked = sorted(reqs, key=lambda r: version_rank(r.import_name), reverse=True)
         for candidate in ranked:
             merged = candidate.node.subst(candidate.type)
             if all(_satisfies(merged, req) for req in reqs):
@@ -250,9 +297,7 @@ class CompositionGraph:
             try:
                 check(merged, req.type, dict(req.node.bindings))
             except Mismatch as exc:
-                raise CompositionError(
-                    f"imports merged into `{group.name}` disagree: `{req.node.name}` import "
-                    f"`{req.import_name}` needs a different type ({exc})") from None
+                raise MergeConflict(group.name, req.node.name, req.import_name, str(exc)) from None
         group.type = merged
 
     def _widen(self, merged: InstanceType, req: _Requirement) -> InstanceType:
@@ -268,11 +313,11 @@ class CompositionGraph:
         if not missing:
             return merged
         node = req.node
-        replace: dict[int, Any] = {}
+        replace: dict[int, Term] = {}
         for name, item in extra.exports.items():
             mine = merged.exports.get(name)
-            if (isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, Defined)
-                    and isinstance(mine, TypeItem) and isinstance(mine.type, Defined)
+            if (isinstance(item, TypeItem) and item.bound == "eq" and isinstance(item.type, DefinedType)
+                    and isinstance(mine, TypeItem) and isinstance(mine.type, DefinedType)
                     and equal(mine.type, item.type, node.bindings)
                     # an alias (`type pt = point`) is the same type: keep the one under its own name
                     and (id(item.type) not in replace or name == type_name(item.type))):
@@ -300,35 +345,41 @@ def _satisfies(merged: Extern, req: _Requirement) -> bool:
     return True
 
 
-def _version_rank(name: str) -> tuple[Any, ...]:
-    v = split_name(name)[1]
-    return (0,) if v is None else (1, *v.sort_key())
+@dataclass(frozen=True)
+class _Resolution:
+    """A resolved graph: instances in order and the outer imports, with their types."""
+
+    implicit_imports: bool
+    order: list[InstanceNode]
+    groups: dict[str, _ImportGroup]
 
 
 class _Emitter:
     """Writes the resolved graph: outer imports, embedded components, instances, exports."""
 
     def __init__(self, graph: CompositionGraph, order: list[InstanceNode],
-                 groups: dict[str, _ImportGroup]) -> None:
+                 groups: dict[str, _ImportGroup], skeletons: Collection[Package] = ()) -> None:
         self.graph = graph
         self.order = order
         self.groups = groups
+        self.skeletons = {id(pkg) for pkg in skeletons}
         self.builder = ComponentBuilder()
         self.scope = TypeScope(self.builder.add_type, self._resource_index, self._named_index)
-        self.scope.name_resources({group.name: group.type for group in groups.values()})
+        self.scope.name_resources({group.name: group.merged_type() for group in groups.values()})
         self.group_index: dict[str, tuple[str, int]] = {}
         self.node_index: dict[int, int] = {}
         self.package_index: dict[int, int] = {}
-        self.providers: dict[Resource, tuple[str, Any, tuple[str, ...]]] = {}
+        # where each resource can be aliased from: an outer import or an instance, and the path
+        self.providers: dict[Resource, tuple[_ImportGroup | InstanceNode, tuple[str, ...]]] = {}
         self._emitting: set[int] = set()
         self._import_being_typed: _ImportGroup | None = None
         for group in groups.values():
             for path, res in group.resources.items():
-                self.providers[res] = ("group", group, path)
+                self.providers[res] = (group, path)
         for node in order:
             for export_name, item in node.instance_type.exports.items():  # type: ignore[union-attr]
                 for path, res in resource_paths(item, (export_name,)):
-                    self.providers.setdefault(res, ("node", node, path))
+                    self.providers.setdefault(res, (node, path))
 
     def emit(self) -> bytes:
         for group in self.groups.values():
@@ -345,24 +396,25 @@ class _Emitter:
         provider = self.providers.get(res)
         if provider is None:
             raise CompositionError(f"resource `{res.name}` ({res.origin}) cannot be named in the "
-                                   "composed component: it is neither imported nor exported by an instance")
-        kind, owner, path = provider
+                                   "composed component: it is neither imported nor exported by an instance",
+                                   import_name=self._import_being_typed.name if self._import_being_typed else None)
+        owner, path = provider
         typing = self._import_being_typed
-        if kind == "node" and typing is not None:
+        if isinstance(owner, InstanceNode) and typing is not None:
             raise CompositionError(
                 f"outer import `{typing.name}` cannot be declared: its type uses resource "
                 f"`{res.name}`, which `{owner.name}` defines (an import may only use imported "
                 f"types); connect `{typing.name}` to an instance as well, or leave "
-                f"`{path[0]}` to the host too")
-        if kind == "group":
-            sort, index = self._emit_group(owner)
+                f"`{path[0]}` to the host too", node=owner.name, import_name=typing.name, export=path[0])
+        if isinstance(owner, _ImportGroup):
+            _, index = self._emit_group(owner)
             if not path:
                 return index
         else:
             index = self._emit_node(owner)
         return self.builder.alias_type_path(index, path)
 
-    def _named_index(self, t: Any) -> int | None:
+    def _named_index(self, t: TypeDef) -> int | None:
         """A named type exported by an import or instance is aliased, not redefined."""
         found = self.graph._provenance.get(id(t))
         if found is None:
@@ -381,10 +433,14 @@ class _Emitter:
         if group.key in self.group_index:
             return self.group_index[group.key]
         self._guard(group, group.name)
-        item = group.type
+        item = group.merged_type()
         outer, self._import_being_typed = self._import_being_typed, group
         try:
             desc = self.scope.extern_desc(item)
+        except CompositionError as exc:
+            if exc.import_name is not None:
+                raise
+            raise exc.prefixed(f"outer import `{group.name}`: ", import_name=group.name) from None
         finally:
             self._import_being_typed = outer
         sort = extern_kind(item)
@@ -405,15 +461,17 @@ class _Emitter:
             args.append((import_name, sort, index))
         pkg = node.package
         if id(pkg) not in self.package_index:
-            self.package_index[id(pkg)] = self.builder.add_component(pkg.info.data)
+            data = skeleton(pkg.type) if id(pkg) in self.skeletons else pkg.info.data
+            self.package_index[id(pkg)] = self.builder.add_component(data)
         index = self.builder.add_instantiation(self.package_index[id(pkg)], args)
         self.node_index[id(node)] = index
         self._emitting.discard(id(node))
         return index
 
-    def _guard(self, obj: Any, name: str) -> None:
+    def _guard(self, obj: _ImportGroup | InstanceNode, name: str) -> None:
         if id(obj) in self._emitting:
-            raise CompositionError(f"`{name}` depends on itself through the types of its imports")
+            what = {"node": name} if isinstance(obj, InstanceNode) else {"import_name": name}
+            raise CompositionError(f"`{name}` depends on itself through the types of its imports", **what)
         self._emitting.add(id(obj))
 
     def _source(self, source: Source) -> tuple[str, int]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import CompositionError
+from ..errors import PlugError
+from ..names import compatible
 from .graph import CompositionGraph, InstanceNode
-from .names import compatible
 from .reader import ComponentInfo
 
 
@@ -34,12 +34,14 @@ def _candidates(import_name: str, plugs: list[ComponentInfo]) -> list[tuple[Comp
 
 
 def plug(socket: ComponentInfo, plugs: list[ComponentInfo]) -> PlugResult:
-    """Compose `socket` with `plugs`; raises CompositionError on any ambiguity or mismatch."""
+    """Compose `socket` with `plugs`; raises `PlugError` when it cannot tell which plug fills
+    what (or a plug fills nothing) and another `CompositionError` on a type mismatch."""
     if not plugs:
-        raise CompositionError("give at least one plug (--plug PLUG.wasm)")
+        raise PlugError("give at least one plug (--plug PLUG.wasm)")
     names = [p.name for p in plugs]
     if len(set(names)) != len(names):
-        raise CompositionError("the same plug was given twice: " + ", ".join(sorted({n for n in names if names.count(n) > 1})))
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise PlugError("the same plug was given twice: " + ", ".join(twice), node=twice[0])
     graph = CompositionGraph()
     socket_node = graph.instantiate(graph.add_component(socket, "socket"), f"socket {socket.name}")
     plug_nodes: dict[str, InstanceNode] = {}
@@ -48,13 +50,14 @@ def plug(socket: ComponentInfo, plugs: list[ComponentInfo]) -> PlugResult:
         found = _candidates(import_name, plugs)
         providers = sorted({p.name for p, _ in found})
         if len(providers) > 1:
-            raise CompositionError(f"socket import `{import_name}` is exported by several plugs "
-                                   f"({', '.join(providers)}); keep one of them")
+            raise PlugError(f"socket import `{import_name}` is exported by several plugs "
+                            f"({', '.join(providers)}); keep one of them", import_name=import_name)
         if not found:
             continue
         if len(found) > 1:
-            raise CompositionError(f"plug {found[0][0].name} has several exports compatible with socket import "
-                                   f"`{import_name}`: {', '.join(e for _, e in found)}")
+            raise PlugError(f"plug {found[0][0].name} has several exports compatible with socket import "
+                            f"`{import_name}`: {', '.join(e for _, e in found)}", node=found[0][0].name,
+                            import_name=import_name)
         info, export_name = found[0]
         node = plug_nodes.get(info.name)
         if node is None:
@@ -63,12 +66,13 @@ def plug(socket: ComponentInfo, plugs: list[ComponentInfo]) -> PlugResult:
         filled[import_name] = (info.name, export_name)
     if not filled:
         offered = sorted({e for p in plugs for e in p.type.exports})
-        raise CompositionError(
+        raise PlugError(
             "no plug export matched any socket import: the socket imports "
             f"{', '.join(socket.type.imports) or 'nothing'}; the plugs export {', '.join(offered) or 'nothing'}")
     unused = [p.name for p in plugs if p.name not in plug_nodes]
     if unused:
-        raise CompositionError(f"plug {', '.join(unused)} matched no socket import; remove it or check its export names")
+        raise PlugError(f"plug {', '.join(unused)} matched no socket import; remove it or check its export names",
+                        node=unused[0])
     for export_name in socket.type.exports:
         graph.export(graph.export_of(socket_node, export_name), export_name)
     return PlugResult(graph.encode(), filled)

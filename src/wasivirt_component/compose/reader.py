@@ -13,20 +13,42 @@ and nothing else (tests mutate binaries to check that).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from ..binary.module import read_core_valtype, read_import_desc
+from ..binary.module import read_core_valtype, read_import_desc, read_module
 from ..binary.reader import Reader
 from ..binary.sections import WasmKind, detect_kind, iter_sections
-from ..errors import BinaryFormatError
+from ..errors import BinaryFormatError, NotAComponentError
 from .compare import Mismatch, check
 from .subst import Substitution, subst
-from .walk import iter_resources, type_items
 from .types import (
-    PRIMITIVE_CODES, Borrow, ComponentType, Defined, Enum, Extern, Flags, FuncType, Future,
-    InstanceType, ListType, MapType, ModuleType, Option, Own, Record, Resource, Result,
-    Stream, Tuple, TypeItem, ValType, ValueItem, Variant, extern_kind,
+    PRIMITIVE_CODES,
+    Borrow,
+    ComponentType,
+    Defined,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Tuple,
+    TypeDef,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
+    extern_kind,
 )
+from .walk import iter_resources, type_items
 
 SORT_NAMES = {0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
 CORE_SORTS = {0x00: "func", 0x01: "table", 0x02: "memory", 0x03: "global", 0x04: "tag",
@@ -46,9 +68,7 @@ def read_component(data: bytes, what: str = "component") -> ComponentInfo:
     """Read a whole component binary; a core module is an error suggesting `wasivirt adapt`."""
     kind = detect_kind(data, what)
     if kind is WasmKind.MODULE:
-        raise BinaryFormatError(
-            f"{what} is a core wasm module, not a component; make it a component first with "
-            f"`wasivirt adapt {what} -o component.wasm`")
+        raise NotAComponentError(what)
     view = memoryview(data)
     try:
         ctype = _ComponentScope(None, what).read(view, 8, len(view))
@@ -57,29 +77,59 @@ def read_component(data: bytes, what: str = "component") -> ComponentInfo:
     return ComponentInfo(ctype, data if isinstance(data, bytes) else bytes(data), what)
 
 
+@dataclass(frozen=True, eq=False)
+class _DefinedModule:
+    """A core module defined in the component: skipped by size, its type read only if a
+    component-level export or instantiation needs it."""
+
+    data: memoryview
+
+    def type(self, what: str) -> ModuleType:
+        info = read_module(self.data, f"{what} (nested core module)")
+        return ModuleType([(i.module, i.name, i.kind) for i in info.imports],
+                          [(e.name, e.kind) for e in info.exports])
+
+
+CoreModule = ModuleType | _DefinedModule
+CoreType = ModuleType | str   # a module type, or "core func type" (not tracked further)
+
+
 class _Scope:
     """Index spaces of one component or type declaration, for resolving indices and outer aliases."""
 
-    def __init__(self, parent: "_Scope | None", what: str) -> None:
+    def __init__(self, parent: _Scope | None, what: str) -> None:
         self.parent = parent
         self.what = what
-        self.types: list[Any] = []
+        self.types: list[TypeDef] = []
         self.funcs: list[FuncType] = []
         self.instances: list[InstanceType] = []
         self.components: list[ComponentType] = []
         self.values: list[ValueItem] = []
-        self.core_types: list[Any] = []
-        self.core_modules: list[Any] = []
+        self.core_types: list[CoreType] = []
+        self.core_modules: list[CoreModule] = []
 
     # -- index resolution ------------------------------------------------------------------
-    def space(self, sort: str) -> list[Any] | None:
+    def space(self, sort: str) -> list[TypeDef] | list[FuncType] | list[InstanceType] | list[ComponentType] \
+            | list[ValueItem] | list[CoreType] | list[CoreModule] | None:
         """The index space of `sort`, or None for core sorts the reader does not track."""
-        spaces = {"type": self.types, "func": self.funcs, "instance": self.instances,
-                  "component": self.components, "value": self.values,
-                  "core type": self.core_types, "core module": self.core_modules}
-        return spaces.get(sort)
+        match sort:
+            case "type":
+                return self.types
+            case "func":
+                return self.funcs
+            case "instance":
+                return self.instances
+            case "component":
+                return self.components
+            case "value":
+                return self.values
+            case "core type":
+                return self.core_types
+            case "core module":
+                return self.core_modules
+        return None
 
-    def get(self, r: Reader, sort: str, index: int) -> Any:
+    def get(self, r: Reader, sort: str, index: int) -> object:
         space = self.space(sort)
         if space is None:
             raise r.error(f"a {sort} cannot be used here")
@@ -87,10 +137,44 @@ class _Scope:
             raise r.error(f"{sort} index {index} out of range (only {len(space)} defined)")
         return space[index]
 
-    def type_at(self, r: Reader, index: int) -> Any:
-        return self.get(r, "type", index)
+    def append(self, r: Reader, sort: str, item: object) -> None:
+        """Add `item` to the index space of `sort` (checked: each space holds one kind)."""
+        match sort:
+            case "type" if isinstance(item, TypeDef):
+                self.types.append(item)
+            case "func" if isinstance(item, FuncType):
+                self.funcs.append(item)
+            case "instance" if isinstance(item, InstanceType):
+                self.instances.append(item)
+            case "component" if isinstance(item, ComponentType):
+                self.components.append(item)
+            case "value" if isinstance(item, ValueItem):
+                self.values.append(item)
+            case "core type" if isinstance(item, CoreType):
+                self.core_types.append(item)
+            case "core module" if isinstance(item, CoreModule):
+                self.core_modules.append(item)
+            case "type" | "func" | "instance" | "component" | "value" | "core type" | "core module":
+                raise r.error(f"a {sort} was expected, not a {type(item).__name__}")
+            case _:
+                pass  # a core sort the reader does not track
 
-    def outer(self, r: Reader, count: int) -> "_Scope":
+    def type_at(self, r: Reader, index: int) -> TypeDef:
+        t = self.get(r, "type", index)
+        assert isinstance(t, TypeDef)
+        return t
+
+    def instance_at(self, r: Reader, index: int) -> InstanceType:
+        it = self.get(r, "instance", index)
+        assert isinstance(it, InstanceType)
+        return it
+
+    def component_at(self, r: Reader, index: int) -> ComponentType:
+        ct = self.get(r, "component", index)
+        assert isinstance(ct, ComponentType)
+        return ct
+
+    def outer(self, r: Reader, count: int) -> _Scope:
         scope: _Scope | None = self
         for _ in range(count):
             scope = scope.parent if scope else None
@@ -107,7 +191,7 @@ class _Scope:
                 raise r.error(f"unknown primitive value type {code:#x}")
             return PRIMITIVE_CODES[code]
         t = self.type_at(r, v)
-        if isinstance(t, (Resource, FuncType, InstanceType, ComponentType)):
+        if not isinstance(t, ValType):
             raise r.error(f"type index {v} is not a value type")
         return t
 
@@ -128,7 +212,7 @@ class _Scope:
     def label(self, r: Reader) -> str:
         return r.name()
 
-    def deftype(self, r: Reader) -> Any:
+    def deftype(self, r: Reader) -> TypeDef:
         code = r.peek()
         if code in (0x40, 0x43):
             r.u8()
@@ -212,7 +296,7 @@ class _Scope:
             raise r.error(f"bad function result list {tag:#x}")
         return FuncType(params, result, is_async)
 
-    def core_type(self, r: Reader) -> Any:
+    def core_type(self, r: Reader) -> CoreType:
         code = r.u8()
         if code == 0x60:
             for _ in range(2):
@@ -295,7 +379,9 @@ class _Scope:
         if tag == 0x02:
             bound = r.u8()
             if bound == 0x00:
-                return ValueItem(self.get(r, "value", r.u32()).type), []
+                value = self.get(r, "value", r.u32())
+                assert isinstance(value, ValueItem)
+                return ValueItem(value.type), []
             if bound == 0x01:
                 return ValueItem(self.valtype(r)), []
             raise r.error(f"bad value bound {bound:#x}")
@@ -322,57 +408,56 @@ class _Scope:
             return subst(it, fresh), list(fresh.values())
         raise r.error(f"unknown extern type {tag:#x}")
 
-    def add_item(self, sort: str, item: Any) -> None:
-        """Append an import/export/alias result to its index space."""
+    def add_item(self, r: Reader, sort: str, item: Extern | CoreModule | None) -> None:
+        """Append an import/export/alias result to its index space (None: an untracked
+        core item)."""
         if isinstance(item, TypeItem):
             self.types.append(item.type)
-        else:
-            space = self.space(sort)
-            if space is not None:
-                space.append(item)
+        elif item is not None:
+            self.append(r, sort, item)
 
     def alias(self, r: Reader) -> None:
         sort = self.sort(r)
         target = r.u8()
         if target == 0x00:
-            instance = self.get(r, "instance", r.u32())
+            instance = self.instance_at(r, r.u32())
             name = r.name()
             if sort.startswith("core "):
                 raise r.error("component instance export alias cannot have a core sort")
             if name not in instance.exports:
                 raise r.error(f"instance has no export named `{name}`")
-            self.add_item(sort, _as_sort(r, instance.exports[name], sort, name))
+            self.add_item(r, sort, _as_sort(r, instance.exports[name], sort, name))
         elif target == 0x01:
             r.u32()
             r.name()
             if not sort.startswith("core "):
                 raise r.error("core export alias must have a core sort")
-            self.add_item(sort, None)
+            if sort in ("core module", "core type", "core instance"):
+                raise r.error(f"a core instance cannot export a {sort[5:]}")
+            self.add_item(r, sort, None)
         elif target == 0x02:
             count = r.u32()
             index = r.u32()
             if sort not in ("type", "component", "core type", "core module"):
                 raise r.error(f"outer alias of sort {sort} is not allowed")
-            self.space(sort).append(self.outer(r, count).get(r, sort, index))  # type: ignore[union-attr]
+            self.append(r, sort, self.outer(r, count).get(r, sort, index))
         else:
             raise r.error(f"unknown alias target {target:#x}")
 
 
-def _as_sort(r: Reader, item: Any, sort: str, name: str) -> Any:
+def _as_sort(r: Reader, item: Extern, sort: str, name: str) -> Extern:
     """Check an aliased export has the sort asked for."""
-    expected = {"func": FuncType, "instance": InstanceType, "component": ComponentType,
-                "type": TypeItem, "value": ValueItem}[sort]
-    if not isinstance(item, expected):
+    if _sort_of(item) != sort:
         raise r.error(f"export `{name}` is not a {sort}")
     return item
 
 
-def _name_type(t: Any, name: str) -> None:
+def _name_type(t: TypeDef, name: str) -> None:
     """Remember the first name a type is exported under (for messages and WIT)."""
     if isinstance(t, Resource):
         if t.name == "resource":
             t.name = name
-    elif isinstance(t, Defined) and getattr(t, "name", None) is None:
+    elif isinstance(t, Defined) and t.name is None:
         t.name = name
 
 
@@ -422,10 +507,10 @@ class _TypeDeclScope(_Scope):
         item, new = self.extern_desc(r, name)
         into[name] = item
         bound.extend(new)
-        self.add_item(_sort_of(item), item)
+        self.add_item(r, _sort_of(item), item)
 
 
-def _sort_of(item: Any) -> str:
+def _sort_of(item: Extern) -> str:
     """The index space an import/export item goes to."""
     kind = extern_kind(item)
     return "core module" if kind == "module" else kind
@@ -441,7 +526,7 @@ class _ComponentScope(_Scope):
             sid = sec.id
             if sid in (0, 1, 2):  # custom, core module (skipped by size), core instance
                 if sid == 1:
-                    self.core_modules.append((sec.start, sec.end))
+                    self.core_modules.append(_DefinedModule(view[sec.start:sec.end]))
                 continue
             if sid == 3:
                 for _ in range(r.count()):
@@ -485,7 +570,7 @@ class _ComponentScope(_Scope):
         item, new = self.extern_desc(r, name)
         ct.imports[name] = item
         ct.imported.extend(new)
-        self.add_item(_sort_of(item), item)
+        self.add_item(r, _sort_of(item), item)
 
     def _export(self, r: Reader, ct: ComponentType) -> None:
         name = self.extern_name(r)
@@ -505,20 +590,25 @@ class _ComponentScope(_Scope):
         for path, type_item in type_items(item, (name,)):
             _name_type(type_item.type, path[-1])
         ct.exports[name] = item
-        self.add_item(_sort_of(item) if sort != "core module" else sort, item)
+        self.add_item(r, _sort_of(item), item)
 
-    def _item(self, r: Reader, sort: str, index: int, name: str) -> Any:
+    def _item(self, r: Reader, sort: str, index: int, name: str) -> Extern:
         """The item at sortidx, as an import/export item (types wrapped in TypeItem)."""
         target = self.get(r, sort, index)
         if sort == "type":
+            assert isinstance(target, TypeDef)
             return TypeItem("sub" if isinstance(target, Resource) else "eq", target)
+        if isinstance(target, _DefinedModule):
+            return target.type(self.what)
+        if not isinstance(target, Extern):
+            raise r.error(f"`{name}`: a {sort} cannot be used here")
         return target
 
     def _instance(self, r: Reader) -> InstanceType:
         tag = r.u8()
         if tag == 0x00:
-            component = self.get(r, "component", r.u32())
-            args: dict[str, Any] = {}
+            component = self.component_at(r, r.u32())
+            args: dict[str, Extern] = {}
             for _ in range(r.count(2)):
                 arg_name = r.name()
                 sort = self.sort(r)
@@ -610,7 +700,7 @@ def _canon_opts(r: Reader) -> None:
             raise r.error(f"unknown canonical option {opt:#x}")
 
 
-def _ascribe(r: Reader, item: Any, ascribed: Any, name: str) -> Any:
+def _ascribe(r: Reader, item: Extern, ascribed: Extern, name: str) -> Extern:
     """An export's declared type, with its resources bound to the actual item's."""
     if isinstance(ascribed, TypeItem):
         if not isinstance(item, TypeItem):
@@ -624,7 +714,7 @@ def _ascribe(r: Reader, item: Any, ascribed: Any, name: str) -> Any:
     return subst(ascribed, bindings)
 
 
-def instantiate(component: ComponentType, args: dict[str, Any], what: str,
+def instantiate(component: ComponentType, args: dict[str, Extern], what: str,
                 r: Reader | None = None) -> InstanceType:
     """The instance type of `component` instantiated with `args` (already type-checked).
 
@@ -640,7 +730,7 @@ def instantiate(component: ComponentType, args: dict[str, Any], what: str,
             check(args[name], required, bindings, name)
         except Mismatch as exc:
             message = f"{what}: argument `{name}` does not match: {exc}"
-            raise r.error(message) if r else BinaryFormatError(message)
+            raise (r.error(message) if r else BinaryFormatError(message)) from None
     exports = InstanceType(dict(component.exports))
     keep = set(component.imported)
     fresh = {res: Resource(res.name, what) for res in iter_resources(exports) if res not in keep}

@@ -15,18 +15,29 @@ same instance the consumer gets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import assert_never
 
-from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule
+from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule, Limits
 from ..binary.core_encoder import FuncType as CoreFuncType
-from ..binary.core_encoder import Limits
-from ..binary.encode import name as encode_name, uleb, vec
+from ..binary.encode import name as encode_name
+from ..binary.encode import uleb, vec
 from ..errors import CompositionError
 from .abi import lifted_core_signature
 from .encoder import ComponentBuilder, TypeScope
 from .shim import InterfaceShim
-from .types import ComponentType, Extern, FuncType, InstanceType, Resource, TypeItem, extern_kind
-from .walk import iter_defined, iter_resources, named_types, resource_paths, sub_bindings
+from .types import (
+    ComponentType,
+    Extern,
+    FuncType,
+    InstanceType,
+    ModuleType,
+    Resource,
+    TypeDef,
+    TypeItem,
+    ValueItem,
+    extern_kind,
+)
+from .walk import import_dependencies, type_owners
 
 _CORE = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 _UNREACHABLE = b"\x00"
@@ -40,41 +51,6 @@ class Stub:
     data: bytes
     exports: list[str]
     imports: list[str]
-
-
-Owner = tuple[str, tuple[str, ...]]  # (import or export name, path within it)
-
-
-def type_owners(imports: dict[str, Extern], exports: dict[str, Extern] | None = None
-                ) -> tuple[dict[Resource, Owner], dict[int, Owner]]:
-    """Where each resource is bound and each named value type first appears.
-
-    Imports own the resources they bind; exports own any other resource they carry.
-    """
-    binder: dict[Resource, Owner] = {}
-    named: dict[int, Owner] = {}
-    for items, resources in ((imports, sub_bindings), (exports or {}, resource_paths)):
-        for item_name, item in items.items():
-            for path, res in resources(item):
-                binder.setdefault(res, (item_name, path))
-            for path, t in named_types(item):
-                named.setdefault(id(t), (item_name, path))
-    return binder, named
-
-
-def import_dependencies(consumer: ComponentType, names: list[str]) -> set[str]:
-    """The other imports of `consumer` whose types `names` use, transitively."""
-    binder, named = type_owners(consumer.imports)
-    needed: set[str] = set()
-    todo = list(names)
-    while todo:
-        item = consumer.imports[todo.pop()]
-        owners = {binder[r][0] for r in iter_resources(item) if r in binder}
-        owners |= {named[id(t)][0] for t in iter_defined(item) if id(t) in named}
-        for owner in owners - set(names) - needed:
-            needed.add(owner)
-            todo.append(owner)
-    return needed
 
 
 STUB_MODULE_NAME = "wasivirt-trap-stub"
@@ -94,7 +70,7 @@ def trap_stub(consumer: ComponentType, stubbed: list[str]) -> Stub:
     """
     for name in stubbed:
         if not isinstance(consumer.imports.get(name), InstanceType):
-            raise CompositionError(f"cannot stub `{name}`: it is not an instance import")
+            raise CompositionError(f"cannot stub `{name}`: it is not an instance import", import_name=name)
     needed = import_dependencies(consumer, stubbed)
     deps = {n: item for n, item in consumer.imports.items() if n in needed}
     exports = {n: item for n, item in consumer.imports.items() if n in set(stubbed)}
@@ -127,12 +103,13 @@ class _StubEncoder:
     def _resource(self, res: Resource) -> int:
         owner = self.binder.get(res)
         if owner is None:
-            raise CompositionError(f"cannot stub: resource `{res.name}` is neither imported nor exported")
+            raise CompositionError(f"cannot stub: resource `{res.name}` ({res.origin}) is neither imported "
+                                   "nor exported")
         if owner[0] in self.exports:
             return self.builder.add_type(_RESOURCE_I32)
         return self._alias(*owner)
 
-    def _named(self, t: Any) -> int | None:
+    def _named(self, t: TypeDef) -> int | None:
         owner = self.named.get(id(t))
         if owner is None or owner[0] in self.exports:
             return None
@@ -140,7 +117,7 @@ class _StubEncoder:
 
     def _alias(self, import_name: str, path: tuple[str, ...]) -> int:
         if import_name not in self.import_index:
-            raise CompositionError(f"stub needs `{import_name}` before it is imported")
+            raise CompositionError(f"stub needs `{import_name}` before it is imported", import_name=import_name)
         index = self.import_index[import_name]
         return self.builder.alias_type_path(index, path) if path else index
 
@@ -152,7 +129,8 @@ class _StubEncoder:
             self.import_index[name] = index
             if isinstance(item, TypeItem):
                 self.scope.remember(item.type, index, name)
-        funcs = [((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
+        funcs: list[tuple[tuple[str, ...], FuncType]] = [
+            ((name,), item) for name, item in self.exports.items() if isinstance(item, FuncType)]
         funcs += [((name, export), item)
                   for name, iface in self.exports.items() if isinstance(iface, InstanceType)
                   for export, item in iface.exports.items() if isinstance(item, FuncType)]
@@ -163,22 +141,27 @@ class _StubEncoder:
             lifted[where] = self.builder.add_canon_lift(
                 core_func, self.scope.type_index(ft), memory=memory, realloc=realloc)
         for name, item in self.exports.items():
-            if isinstance(item, FuncType):
-                self.builder.add_export(name, "func", lifted[(name,)])
-            elif isinstance(item, TypeItem):
-                self.builder.add_export(name, "type", self.scope.type_index(item.type))
-            elif isinstance(item, InstanceType):
-                shim = InterfaceShim(item)
-                args = []
-                for arg_name, sort, what in shim.args:
-                    if sort == "func":
-                        args.append((arg_name, "func", lifted[(name, what)]))
-                    else:
-                        args.append((arg_name, "type", self.scope.type_index(what)))
-                component = self.builder.add_component(shim.data)
-                self.builder.add_export(name, "instance", self.builder.add_instantiation(component, args))
-            else:
-                raise CompositionError(f"cannot stub export `{name}` of kind {type(item).__name__}")
+            match item:
+                case FuncType():
+                    self.builder.add_export(name, "func", lifted[(name,)])
+                case TypeItem():
+                    self.builder.add_export(name, "type", self.scope.type_index(item.type))
+                case InstanceType():
+                    shim = InterfaceShim(item)
+                    args = []
+                    for arg in shim.args:
+                        if arg.sort == "func":
+                            assert isinstance(arg.what, str)
+                            args.append((arg.name, "func", lifted[(name, arg.what)]))
+                        else:
+                            args.append((arg.name, "type", self.scope.type_index(arg.what)))
+                    component = self.builder.add_component(shim.data)
+                    self.builder.add_export(name, "instance", self.builder.add_instantiation(component, args))
+                case ComponentType() | ModuleType() | ValueItem():
+                    raise CompositionError(f"cannot stub export `{name}` of kind {type(item).__name__}",
+                                           export=name)
+                case _:
+                    assert_never(item)
         return self.builder.finish()
 
     def _core(self, funcs: list[tuple[str, FuncType]]) -> tuple[int, int, int]:

@@ -6,117 +6,150 @@ not change (so named record types stay the same object and keep their names).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar, assert_never, cast
 
 from .types import (
-    Borrow, ComponentType, Defined, Enum, Flags, FuncType, Future, InstanceType, ListType,
-    MapType, ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple, TypeItem,
-    ValueItem, Variant,
+    Borrow,
+    ComponentType,
+    Defined,
+    Enum,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Term,
+    Tuple,
+    TypeItem,
+    ValType,
+    ValueItem,
+    Variant,
 )
+
+T = TypeVar("T", bound=Term)
 
 
 class Substitution:
     """Replaces resources according to `mapping` (and whole defined types by identity
     according to `replace`), memoizing rebuilt terms by identity."""
 
-    def __init__(self, mapping: dict[Resource, Resource], replace: dict[int, Any] | None = None) -> None:
+    def __init__(self, mapping: dict[Resource, Resource], replace: dict[int, Term] | None = None) -> None:
         self.mapping = mapping
         self.replace = replace or {}
-        self._memo: dict[int, Any] = {}
+        self._memo: dict[int, Term] = {}
 
-    def __call__(self, t: Any) -> Any:
-        if t is None or isinstance(t, str):
+    def __call__(self, t: T) -> T:
+        """`t` with the substitution applied: a term of the same kind (a value type stays
+        a value type, an instance type an instance type)."""
+        if isinstance(t, str):
             return t
         if isinstance(t, Resource):
-            return self.mapping.get(t, t)
+            return cast(T, self.mapping.get(t, t))
         key = id(t)
         if key in self.replace:
-            return self.replace[key]
+            return cast(T, self.replace[key])
         if key in self._memo:
-            return self._memo[key]
+            return cast(T, self._memo[key])
         result = self._rebuild(t)
         self._memo[key] = result
-        return result
+        return cast(T, result)
 
-    def _rebuild(self, t: Any) -> Any:
+    def opt(self, t: ValType | None) -> ValType | None:
+        return None if t is None else self(t)
+
+    def _rebuild(self, t: Term) -> Term:
         new = self._rebuild_term(t)
-        if new is not t and isinstance(t, Defined):
-            name = getattr(t, "name", None)
-            if name is not None:
-                new.name = name
+        if new is not t and isinstance(t, Defined) and isinstance(new, Defined) and t.name is not None:
+            new.name = t.name
         return new
 
-    def _rebuild_term(self, t: Any) -> Any:  # noqa: C901 - one case per type constructor
+    def _rebuild_term(self, t: Term) -> Term:  # noqa: C901 - one case per type constructor
         s = self
-        if isinstance(t, Record):
-            fields = tuple((n, s(v)) for n, v in t.fields)
-            return t if _same(fields, t.fields) else Record(fields)
-        if isinstance(t, Variant):
-            cases = tuple((n, s(v)) for n, v in t.cases)
-            return t if _same(cases, t.cases) else Variant(cases)
-        if isinstance(t, ListType):
-            e = s(t.element)
-            return t if e is t.element else ListType(e, t.length)
-        if isinstance(t, Tuple):
-            items = tuple(s(v) for v in t.items)
-            return t if all(a is b for a, b in zip(items, t.items)) else Tuple(items)
-        if isinstance(t, (Flags, Enum)):
-            return t
-        if isinstance(t, Option):
-            i = s(t.inner)
-            return t if i is t.inner else Option(i)
-        if isinstance(t, Result):
-            ok, err = s(t.ok), s(t.err)
-            return t if ok is t.ok and err is t.err else Result(ok, err)
-        if isinstance(t, Own):
-            r = s(t.resource)
-            return t if r is t.resource else Own(r)
-        if isinstance(t, Borrow):
-            r = s(t.resource)
-            return t if r is t.resource else Borrow(r)
-        if isinstance(t, Stream):
-            e = s(t.element)
-            return t if e is t.element else Stream(e)
-        if isinstance(t, Future):
-            e = s(t.element)
-            return t if e is t.element else Future(e)
-        if isinstance(t, MapType):
-            k, v = s(t.key), s(t.value)
-            return t if k is t.key and v is t.value else MapType(k, v)
-        if isinstance(t, FuncType):
-            params = tuple((n, s(v)) for n, v in t.params)
-            result = s(t.result)
-            if _same(params, t.params) and result is t.result:
+        match t:
+            case str() | Resource() | Flags() | Enum() | ModuleType():
                 return t
-            return FuncType(params, result, t.is_async)
-        if isinstance(t, TypeItem):
-            inner = s(t.type)
-            return t if inner is t.type else TypeItem(t.bound, inner)
-        if isinstance(t, InstanceType):
-            exports = {n: s(v) for n, v in t.exports.items()}
-            bound = [s(r) for r in t.bound]
-            if all(exports[n] is v for n, v in t.exports.items()) and all(
-                    a is b for a, b in zip(bound, t.bound)):
-                return t
-            return InstanceType(exports, bound)
-        if isinstance(t, ComponentType):
-            imports = {n: s(v) for n, v in t.imports.items()}
-            exports = {n: s(v) for n, v in t.exports.items()}
-            imported = [s(r) for r in t.imported]
-            return ComponentType(imports, exports, imported)
-        if isinstance(t, (ModuleType,)):
-            return t
-        if isinstance(t, ValueItem):
-            inner = s(t.type)
-            return t if inner is t.type else ValueItem(inner)
-        raise TypeError(f"cannot substitute in {t!r}")
+            case Record(fields=fields):
+                new_fields = tuple((n, s(v)) for n, v in fields)
+                return t if _same(new_fields, fields) else Record(new_fields)
+            case Variant(cases=cases):
+                new_cases = tuple((n, s.opt(v)) for n, v in cases)
+                return t if _same(new_cases, cases) else Variant(new_cases)
+            case ListType(element=element, length=length):
+                e = s(element)
+                return t if e is element else ListType(e, length)
+            case Tuple(items=items):
+                new_items = tuple(s(v) for v in items)
+                return t if _all_same(new_items, items) else Tuple(new_items)
+            case Option(inner=inner):
+                i = s(inner)
+                return t if i is inner else Option(i)
+            case Result(ok=ok, err=err):
+                new_ok, new_err = s.opt(ok), s.opt(err)
+                return t if new_ok is ok and new_err is err else Result(new_ok, new_err)
+            case Own(resource=resource):
+                r = s(resource)
+                return t if r is resource else Own(r)
+            case Borrow(resource=resource):
+                r = s(resource)
+                return t if r is resource else Borrow(r)
+            case Stream(element=element):
+                e2 = s.opt(element)
+                return t if e2 is element else Stream(e2)
+            case Future(element=element):
+                e2 = s.opt(element)
+                return t if e2 is element else Future(e2)
+            case MapType(key=key, value=value):
+                k, v = s(key), s(value)
+                return t if k is key and v is value else MapType(k, v)
+            case FuncType(params=params, result=result, is_async=is_async):
+                new_params = tuple((n, s(v)) for n, v in params)
+                new_result = s.opt(result)
+                if _same(new_params, params) and new_result is result:
+                    return t
+                return FuncType(new_params, new_result, is_async)
+            case TypeItem(bound=bound, type=inner):
+                new_inner = s(inner)
+                return t if new_inner is inner else TypeItem(bound, new_inner)
+            case InstanceType(exports=exports, bound=bound_resources):
+                new_exports = {n: s(v) for n, v in exports.items()}
+                new_bound = [s(r) for r in bound_resources]
+                if all(new_exports[n] is v for n, v in exports.items()) and _all_same(new_bound, bound_resources):
+                    return t
+                return InstanceType(new_exports, new_bound)
+            case ComponentType(imports=imports, exports=exports, imported=imported):
+                new_imports = {n: s(v) for n, v in imports.items()}
+                new_exports = {n: s(v) for n, v in exports.items()}
+                new_imported = [s(r) for r in imported]
+                if (all(new_imports[n] is v for n, v in imports.items())
+                        and all(new_exports[n] is v for n, v in exports.items())
+                        and _all_same(new_imported, imported)):
+                    return t
+                return ComponentType(new_imports, new_exports, new_imported)
+            case ValueItem(type=inner):
+                new_value = s(inner)
+                return t if new_value is inner else ValueItem(new_value)
+            case _:
+                assert_never(t)
 
 
-def _same(new: tuple[tuple[str, Any], ...], old: tuple[tuple[str, Any], ...]) -> bool:
-    return all(a[1] is b[1] for a, b in zip(new, old))
+def _same(new: Sequence[tuple[str, object]], old: Sequence[tuple[str, object]]) -> bool:
+    return all(a[1] is b[1] for a, b in zip(new, old, strict=True))
 
 
-def subst(t: Any, mapping: dict[Resource, Resource]) -> Any:
+def _all_same(new: Sequence[object], old: Sequence[object]) -> bool:
+    return all(a is b for a, b in zip(new, old, strict=True))
+
+
+def subst(t: T, mapping: dict[Resource, Resource]) -> T:
     """`t` with resources replaced by `mapping` (identity when nothing changes)."""
     if not mapping:
         return t

@@ -1,19 +1,27 @@
 """The component type model the composer reasons with.
 
 Value types are structural (two records with the same fields are the same type); resources
-are nominal: a `Resource` object *is* its identity. Type objects are immutable after
-construction and compared by identity for caching, structurally by `compare.py`.
+are nominal: a `Resource` object *is* its identity. Every constructor is a dataclass with
+identity equality and hashing (`eq=False`), so types can key dicts by identity and are
+compared structurally only by `compare.py`. Their parts are never changed after
+construction; two attributes are filled in later, and only for messages and readable
+WIT: `name` on defined types (the first name a type is exported under, set by the reader)
+and `Resource.origin`.
 
 Where a type binds a resource (an import or export declared `(sub resource)`), the
 binding site is a `TypeItem` with `bound == "sub"`; referring to an existing type is
 `bound == "eq"`. Instantiating a type substitutes resources (`subst.py`).
+
+The unions at the end (`DefinedType`, `ValType`, `TypeDef`, `Extern`, `Term`) are what
+the walkers dispatch over with `match` and `assert_never`: a new constructor that one of
+them forgets is a type error, not a silent fall-through.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Literal, Union
+from typing import Literal, assert_never
 
 PRIMITIVE_CODES: dict[int, str] = {
     0x7F: "bool", 0x7E: "s8", 0x7D: "u8", 0x7C: "s16", 0x7B: "u16", 0x7A: "s32",
@@ -25,21 +33,20 @@ PRIMITIVE_BYTES: dict[str, int] = {v: k for k, v in PRIMITIVE_CODES.items()}
 _ids = count(1)
 
 
+@dataclass(eq=False, slots=True, repr=False)
 class Resource:
     """A resource type; identity is the object itself."""
 
-    __slots__ = ("name", "origin", "serial")
-
-    def __init__(self, name: str, origin: str = "") -> None:
-        self.name = name
-        self.origin = origin
-        self.serial = next(_ids)
+    name: str
+    origin: str = ""
+    serial: int = field(default_factory=lambda: next(_ids), init=False)
 
     def __repr__(self) -> str:
         where = f" from {self.origin}" if self.origin else ""
         return f"<resource {self.name}#{self.serial}{where}>"
 
 
+@dataclass(eq=False, slots=True)
 class Defined:
     """Base of the structural value types (record, variant, list...).
 
@@ -47,132 +54,97 @@ class Defined:
     readable WIT; it never takes part in type equality.
     """
 
-    __slots__ = ("name",)
+    name: str | None = field(default=None, kw_only=True, repr=False)
 
 
+@dataclass(eq=False, slots=True)
 class Record(Defined):
-    __slots__ = ("fields",)
-
-    def __init__(self, fields: tuple[tuple[str, "ValType"], ...]) -> None:
-        self.fields = fields
+    fields: tuple[tuple[str, ValType], ...]
 
 
+@dataclass(eq=False, slots=True)
 class Variant(Defined):
-    __slots__ = ("cases",)
-
-    def __init__(self, cases: tuple[tuple[str, "ValType | None"], ...]) -> None:
-        self.cases = cases
+    cases: tuple[tuple[str, ValType | None], ...]
 
 
+@dataclass(eq=False, slots=True)
 class ListType(Defined):
-    __slots__ = ("element", "length")
-
-    def __init__(self, element: "ValType", length: int | None = None) -> None:
-        self.element = element
-        self.length = length
+    element: ValType
+    length: int | None = None   # a fixed-length list (`list<T, N>`)
 
 
+@dataclass(eq=False, slots=True)
 class Tuple(Defined):
-    __slots__ = ("items",)
-
-    def __init__(self, items: tuple["ValType", ...]) -> None:
-        self.items = items
+    items: tuple[ValType, ...]
 
 
+@dataclass(eq=False, slots=True)
 class Flags(Defined):
-    __slots__ = ("names",)
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
+    names: tuple[str, ...]
 
 
+@dataclass(eq=False, slots=True)
 class Enum(Defined):
-    __slots__ = ("names",)
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
+    names: tuple[str, ...]
 
 
+@dataclass(eq=False, slots=True)
 class Option(Defined):
-    __slots__ = ("inner",)
-
-    def __init__(self, inner: "ValType") -> None:
-        self.inner = inner
+    inner: ValType
 
 
+@dataclass(eq=False, slots=True)
 class Result(Defined):
-    __slots__ = ("ok", "err")
-
-    def __init__(self, ok: "ValType | None", err: "ValType | None") -> None:
-        self.ok = ok
-        self.err = err
+    ok: ValType | None
+    err: ValType | None
 
 
+@dataclass(eq=False, slots=True)
 class Own(Defined):
-    __slots__ = ("resource",)
-
-    def __init__(self, resource: "Resource") -> None:
-        self.resource = resource
+    resource: Resource
 
 
+@dataclass(eq=False, slots=True)
 class Borrow(Defined):
-    __slots__ = ("resource",)
-
-    def __init__(self, resource: "Resource") -> None:
-        self.resource = resource
+    resource: Resource
 
 
+@dataclass(eq=False, slots=True)
 class Stream(Defined):
-    __slots__ = ("element",)
-
-    def __init__(self, element: "ValType | None") -> None:
-        self.element = element
+    element: ValType | None
 
 
+@dataclass(eq=False, slots=True)
 class Future(Defined):
-    __slots__ = ("element",)
-
-    def __init__(self, element: "ValType | None") -> None:
-        self.element = element
+    element: ValType | None
 
 
+@dataclass(eq=False, slots=True)
 class MapType(Defined):
-    __slots__ = ("key", "value")
-
-    def __init__(self, key: "ValType", value: "ValType") -> None:
-        self.key = key
-        self.value = value
+    key: ValType
+    value: ValType
 
 
-# A value type is a primitive name ("u32", "string", ...) or a Defined type.
-ValType = Union[str, Defined]
-
-
+@dataclass(eq=False, slots=True)
 class FuncType:
-    __slots__ = ("params", "result", "is_async")
-
-    def __init__(self, params: tuple[tuple[str, ValType], ...], result: ValType | None,
-                 is_async: bool = False) -> None:
-        self.params = params
-        self.result = result
-        self.is_async = is_async
+    params: tuple[tuple[str, ValType], ...]
+    result: ValType | None
+    is_async: bool = False
 
 
+@dataclass(eq=False, slots=True)
 class TypeItem:
     """A type imported or exported by name: `(sub resource)` binds a new resource."""
 
-    __slots__ = ("bound", "type")
-
-    def __init__(self, bound: Literal["sub", "eq"], type: "ValType | Resource | AnyType") -> None:
-        self.bound = bound
-        self.type = type
+    bound: Literal["sub", "eq"]
+    type: TypeDef
 
 
 @dataclass(eq=False)
 class InstanceType:
     """An instance's exports, in declaration order; `bound` lists resources it declares."""
 
-    exports: dict[str, "Extern"] = field(default_factory=dict)
+    exports: dict[str, Extern] = field(default_factory=dict)
     bound: list[Resource] = field(default_factory=list)
 
 
@@ -185,8 +157,8 @@ class ComponentType:
     every instantiation.
     """
 
-    imports: dict[str, "Extern"] = field(default_factory=dict)
-    exports: dict[str, "Extern"] = field(default_factory=dict)
+    imports: dict[str, Extern] = field(default_factory=dict)
+    exports: dict[str, Extern] = field(default_factory=dict)
     imported: list[Resource] = field(default_factory=list)
 
 
@@ -198,32 +170,47 @@ class ModuleType:
     exports: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ValueItem:
     """A component-level value (the 🪙 value sort); rare, kept for index bookkeeping."""
 
     type: ValType
 
 
-AnyType = Union[FuncType, InstanceType, ComponentType, ModuleType]
-Extern = Union[FuncType, InstanceType, ComponentType, ModuleType, TypeItem, ValueItem]
+# The structural value types, one case each where a walker dispatches over them.
+DefinedType = (Record | Variant | ListType | Tuple | Flags | Enum | Option | Result | Own | Borrow
+               | Stream | Future | MapType)
+# A value type is a primitive name ("u32", "string", ...) or a defined type.
+ValType = str | DefinedType
+# What a component type index can hold.
+TypeDef = ValType | Resource | FuncType | InstanceType | ComponentType
+# An import or export item.
+Extern = FuncType | InstanceType | ComponentType | ModuleType | TypeItem | ValueItem
+# Everything a walk over types can meet.
+Term = ValType | Resource | Extern
+ExternKind = Literal["func", "instance", "component", "module", "type", "value"]
 
 
 def type_name(t: object) -> str | None:
-    """The name a defined type was exported under, if any."""
-    return getattr(t, "name", None)
+    """The name a defined type (or resource) was exported under, if any."""
+    if isinstance(t, Defined | Resource):
+        return t.name
+    return None
 
 
-def extern_kind(item: Extern) -> str:
+def extern_kind(item: Extern) -> ExternKind:
     """The sort name of an import/export: func, instance, component, module, type, value."""
-    if isinstance(item, FuncType):
-        return "func"
-    if isinstance(item, InstanceType):
-        return "instance"
-    if isinstance(item, ComponentType):
-        return "component"
-    if isinstance(item, ModuleType):
-        return "module"
-    if isinstance(item, TypeItem):
-        return "type"
-    return "value"
+    match item:
+        case FuncType():
+            return "func"
+        case InstanceType():
+            return "instance"
+        case ComponentType():
+            return "component"
+        case ModuleType():
+            return "module"
+        case TypeItem():
+            return "type"
+        case ValueItem():
+            return "value"
+    assert_never(item)

@@ -1,21 +1,88 @@
-"""Walking types: the resources, defined types and binding sites reachable from a type."""
+"""Walking types: the resources, defined types and binding sites reachable from a type,
+and which import or export each of them belongs to."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import assert_never
 
 from .types import (
-    Borrow, ComponentType, Defined, FuncType, Future, InstanceType, ListType, MapType,
-    ModuleType, Option, Own, Record, Resource, Result, Stream, Tuple, TypeItem, ValueItem,
+    Borrow,
+    ComponentType,
+    DefinedType,
+    Enum,
+    Extern,
+    Flags,
+    FuncType,
+    Future,
+    InstanceType,
+    ListType,
+    MapType,
+    ModuleType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Stream,
+    Term,
+    Tuple,
+    TypeItem,
+    ValueItem,
     Variant,
 )
 
+Path = tuple[str, ...]
+Owner = tuple[str, Path]  # (import or export name, path within it)
 
-def iter_resources(t: Any, seen: set[int] | None = None) -> Iterator[Resource]:
+
+def children(t: Term) -> Iterator[Term | None]:
+    """The direct sub-terms of a type (None for an absent payload or result)."""
+    match t:
+        case str() | Resource() | Flags() | Enum() | ModuleType():
+            return
+        case Record(fields=fields):
+            yield from (v for _, v in fields)
+        case Variant(cases=cases):
+            yield from (v for _, v in cases)
+        case ListType(element=element):
+            yield element
+        case Stream(element=element) | Future(element=element):
+            yield element
+        case Tuple(items=items):
+            yield from items
+        case Option(inner=inner):
+            yield inner
+        case Result(ok=ok, err=err):
+            yield ok
+            yield err
+        case Own(resource=resource) | Borrow(resource=resource):
+            yield resource
+        case MapType(key=key, value=value):
+            yield key
+            yield value
+        case FuncType(params=params, result=result):
+            yield from (v for _, v in params)
+            yield result
+        case TypeItem(type=inner):
+            yield inner
+        case ValueItem(type=inner):
+            yield inner
+        case InstanceType(exports=exports, bound=bound):
+            yield from bound
+            yield from exports.values()
+        case ComponentType(imports=imports, exports=exports, imported=imported):
+            yield from imported
+            yield from imports.values()
+            yield from exports.values()
+        case _:
+            assert_never(t)
+
+
+def iter_resources(t: Term | None, seen: set[int] | None = None) -> Iterator[Resource]:
     """Every resource reachable from `t` (each distinct object once, in first-seen order)."""
     seen = set() if seen is None else seen
-    stack = [t]
+    stack: list[Term | None] = [t]
     found: set[Resource] = set()
     while stack:
         x = stack.pop()
@@ -32,59 +99,21 @@ def iter_resources(t: Any, seen: set[int] | None = None) -> Iterator[Resource]:
         stack.extend(reversed(list(children(x))))
 
 
-def children(t: Any) -> Iterator[Any]:
-    """The direct sub-terms of a type."""
-    if isinstance(t, Record):
-        yield from (v for _, v in t.fields)
-    elif isinstance(t, Variant):
-        yield from (v for _, v in t.cases)
-    elif isinstance(t, (ListType, Stream, Future)):
-        yield t.element
-    elif isinstance(t, Tuple):
-        yield from t.items
-    elif isinstance(t, Option):
-        yield t.inner
-    elif isinstance(t, Result):
-        yield t.ok
-        yield t.err
-    elif isinstance(t, (Own, Borrow)):
-        yield t.resource
-    elif isinstance(t, MapType):
-        yield t.key
-        yield t.value
-    elif isinstance(t, FuncType):
-        yield from (v for _, v in t.params)
-        yield t.result
-    elif isinstance(t, TypeItem):
-        yield t.type
-    elif isinstance(t, ValueItem):
-        yield t.type
-    elif isinstance(t, InstanceType):
-        yield from t.bound
-        yield from t.exports.values()
-    elif isinstance(t, ComponentType):
-        yield from t.imported
-        yield from t.imports.values()
-        yield from t.exports.values()
-    elif isinstance(t, (Defined, ModuleType)):
-        return
-
-
-def iter_defined(t: Any) -> Iterator[Defined]:
+def iter_defined(t: Term | None) -> Iterator[DefinedType]:
     """Every defined value type (record, list...) reachable from `t`, each object once."""
     seen: set[int] = set()
-    stack = [t]
+    stack: list[Term | None] = [t]
     while stack:
         x = stack.pop()
-        if x is None or isinstance(x, (str, Resource)) or id(x) in seen:
+        if x is None or isinstance(x, str | Resource) or id(x) in seen:
             continue
         seen.add(id(x))
-        if isinstance(x, Defined):
+        if isinstance(x, DefinedType):
             yield x
         stack.extend(children(x))
 
 
-def type_items(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], TypeItem]]:
+def type_items(item: Extern, path: Path = ()) -> Iterator[tuple[Path, TypeItem]]:
     """Each type an import/export item carries by name (nested instances included), with
     its export path: the places resources and named types can be aliased from."""
     if isinstance(item, TypeItem):
@@ -94,22 +123,54 @@ def type_items(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
             yield from type_items(sub, path + (name,))
 
 
-def sub_bindings(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Resource]]:
+def sub_bindings(item: Extern, path: Path = ()) -> Iterator[tuple[Path, Resource]]:
     """Each `(sub resource)` declared by an import/export item, with its export path."""
     for where, t in type_items(item, path):
         if t.bound == "sub" and isinstance(t.type, Resource):
             yield where, t.type
 
 
-def resource_paths(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Resource]]:
+def resource_paths(item: Extern, path: Path = ()) -> Iterator[tuple[Path, Resource]]:
     """Each resource an import/export item exports (bound here or not), with its path."""
     for where, t in type_items(item, path):
         if isinstance(t.type, Resource):
             yield where, t.type
 
 
-def named_types(item: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Defined]]:
+def named_types(item: Extern, path: Path = ()) -> Iterator[tuple[Path, DefinedType]]:
     """Each value type an import/export item exports by name, with its export path."""
     for where, t in type_items(item, path):
-        if t.bound == "eq" and isinstance(t.type, Defined):
+        if t.bound == "eq" and isinstance(t.type, DefinedType):
             yield where, t.type
+
+
+def type_owners(imports: dict[str, Extern], exports: dict[str, Extern] | None = None
+                ) -> tuple[dict[Resource, Owner], dict[int, Owner]]:
+    """Where each resource is bound and each named value type (by id) first appears.
+
+    Imports own the resources they bind; exports own any other resource they carry.
+    """
+    binder: dict[Resource, Owner] = {}
+    named: dict[int, Owner] = {}
+    for items, resources in ((imports, sub_bindings), (exports or {}, resource_paths)):
+        for item_name, item in items.items():
+            for path, res in resources(item):
+                binder.setdefault(res, (item_name, path))
+            for path, t in named_types(item):
+                named.setdefault(id(t), (item_name, path))
+    return binder, named
+
+
+def import_dependencies(consumer: ComponentType, names: list[str]) -> set[str]:
+    """The other imports of `consumer` whose types `names` use, transitively."""
+    binder, named = type_owners(consumer.imports)
+    needed: set[str] = set()
+    todo = list(names)
+    while todo:
+        item = consumer.imports[todo.pop()]
+        owners = {binder[r][0] for r in iter_resources(item) if r in binder}
+        owners |= {named[id(t)][0] for t in iter_defined(item) if id(t) in named}
+        for owner in owners - set(names) - needed:
+            needed.add(owner)
+            todo.append(owner)
+    return needed

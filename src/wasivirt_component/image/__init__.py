@@ -11,11 +11,17 @@ from __future__ import annotations
 
 from importlib import import_module
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~10 ms
+if TYPE_CHECKING:
+    from .format import decode_image, encode_image
+    from .loader import load_spec
+    from .spec import VFS, DirBuilder
+
 _EXPORTS = {
     "VFS": "spec", "DirBuilder": "spec", "load_spec": "loader",
     "encode_image": "format", "decode_image": "format",
 }
-__all__ = list(_EXPORTS)
+__all__ = ["VFS", "DirBuilder", "decode_image", "encode_image", "load_spec"]
 
 
 def __getattr__(attr: str) -> object:

@@ -8,11 +8,12 @@ origins name the calling file.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
+from types import FrameType
 
 from .tree import Origin
 
@@ -56,7 +57,7 @@ def caller_origin() -> Origin | None:
     outside this package.
     """
     ctx = _current.get()
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     outside = None
     while frame is not None:
         filename = frame.f_code.co_filename

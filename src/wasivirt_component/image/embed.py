@@ -83,12 +83,9 @@ class _Walker:
             raise SpecError(f"embed: symlink {path} is broken ({real}: {_oserror(exc)})") from None
 
 
-def embed_host_dir(target: Directory, guest: str, host_dir: Path, *, shown: str, read_only: bool,
-                   origin: Origin | None) -> None:
-    """Copy the tree under `host_dir` into `target` (the guest directory at `guest`).
-
-    `shown` is how messages name the host directory (the user's spelling, resolved).
-    """
+def host_directory(host_dir: Path, *, shown: str) -> str:
+    """The real path of `host_dir` once it is known to be a readable directory; else a
+    SpecError. `shown` is how messages name it (the user's spelling, resolved)."""
     try:
         st = os.stat(host_dir)
     except FileNotFoundError:
@@ -97,5 +94,11 @@ def embed_host_dir(target: Directory, guest: str, host_dir: Path, *, shown: str,
         raise SpecError(f"embed: cannot access host directory {shown}: {_oserror(exc)}") from None
     if not stat.S_ISDIR(st.st_mode):
         raise SpecError(f"embed: host path {shown} is not a directory")
-    root = os.path.realpath(host_dir)
+    return os.path.realpath(host_dir)
+
+
+def embed_host_dir(target: Directory, guest: str, root: str, *, read_only: bool,
+                   origin: Origin | None) -> None:
+    """Copy the tree under `root` (from `host_directory`) into `target`, the guest
+    directory at `guest`."""
     _Walker(root, read_only, origin).fill(target, root, guest, (root,))

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ..errors import BinaryFormatError, SpecError
-from .tree import (Buffer, Directory, File, InlineSource, Mount, Node, Symlink, check_name,
-                   located)
+from ..errors import ImageFormatError, SpecError
+from .tree import Buffer, Directory, File, InlineSource, Mount, Node, Symlink, check_name, located
 
 MAGIC = b"WVIM"
 VERSION = 1
@@ -51,14 +50,9 @@ MOUNT_HEAD = struct.Struct("<BBHHHH")  # version, flags, lengths of host, path, 
 MOUNT_READ_ONLY = 0x1
 PATTERN_LENGTH = struct.Struct("<H")
 
-HEADER_BLOB = 0
-ROOT_BLOB = 1
+ROOT_BLOB = 1  # blob 0 is the header itself
 # A wasm32 memory holds 4 GiB, and the virtualizer's own code, stack and heap share it.
 MAX_IMAGE_BYTES = (1 << 32) - (1 << 20)
-
-
-class ImageFormatError(BinaryFormatError):
-    """Bytes that are not a well-formed VFS image."""
 
 
 class ImageSource(Protocol):
@@ -401,7 +395,7 @@ class Image:
         if self.header.root_mount:
             return self.mount(self.header.root)
         root = Directory(read_only=self.header.root_read_only)
-        stack = [(self.header.root, root, frozenset({self.header.root}))]
+        stack: list[tuple[int, Directory, frozenset[int]]] = [(self.header.root, root, frozenset({self.header.root}))]
         while stack:
             number, directory, ancestors = stack.pop()
             for entry in self.listing(number):
@@ -409,8 +403,9 @@ class Image:
                 if entry.kind == KIND_DIRECTORY:
                     if entry.blob in ancestors:
                         raise ImageFormatError(f"VFS image: directory {entry.name!r} contains itself")
-                    node: Node = Directory(read_only=entry.read_only)
-                    stack.append((entry.blob, node, ancestors | {entry.blob}))
+                    subdirectory = Directory(read_only=entry.read_only)
+                    stack.append((entry.blob, subdirectory, ancestors | {entry.blob}))
+                    node: Node = subdirectory
                 elif entry.kind == KIND_FILE:
                     node = File(read_only=entry.read_only, source=InlineSource(bytes(data)))
                 elif entry.kind == KIND_SYMLINK:

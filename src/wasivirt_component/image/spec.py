@@ -22,12 +22,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import TypedDict
 
 from ..errors import SpecError
 from . import context
-from .embed import embed_host_dir
-from .tree import (Directory, File, InlineSource, Mount, Node, check_name, child_path, iter_tree,
-                   split_guest_path)
+from .embed import embed_host_dir, host_directory
+from .tree import Directory, File, InlineSource, Mount, Node, check_name, child_path, iter_tree, split_guest_path
 
 
 class DirBuilder:
@@ -107,15 +107,15 @@ class VFS:
         """
         if not isinstance(host_dir, (str, os.PathLike)):
             raise SpecError(f"embed: the host directory must be a str or path, not {type(host_dir).__name__}")
+        given = Path(host_dir)
+        resolved = given if given.is_absolute() else context.base_dir() / given
+        shown = repr(str(host_dir)) if given.is_absolute() else f"{str(host_dir)!r} (resolved to {resolved})"
+        root = host_directory(resolved, shown=shown)  # before the tree changes
         existed = self._lookup(guest_path) is not None
         target = self.dir(guest_path)
         if not existed:
             target._node.read_only = True
-        given = Path(host_dir)
-        resolved = given if given.is_absolute() else context.base_dir() / given
-        shown = repr(str(host_dir)) if given.is_absolute() else f"{str(host_dir)!r} (resolved to {resolved})"
-        embed_host_dir(target._node, target.path, resolved, shown=shown, read_only=True,
-                       origin=context.caller_origin())
+        embed_host_dir(target._node, target.path, root, read_only=True, origin=context.caller_origin())
 
     def mount(self, guest_path: str, host: str, path: str = ".", read_only: bool = False,
               hide: Iterable[str] = ()) -> None:
@@ -185,7 +185,14 @@ def _subdir(parent: Directory, name: str, where: str) -> Directory:
 MAX_FIELD_BYTES = 0xFFFF  # the image stores these lengths as u16
 
 
-def _mount_policy(host: object, path: object, read_only: object, hide: object) -> dict[str, object]:
+class _MountPolicy(TypedDict):
+    host: str
+    path: str
+    read_only: bool
+    hide: tuple[str, ...]
+
+
+def _mount_policy(host: object, path: object, read_only: object, hide: object) -> _MountPolicy:
     """Checked mount arguments, as Mount fields (a SpecError says what is wrong)."""
     if not isinstance(host, str) or not host or "\0" in host:
         raise SpecError(f"mount: host must be the non-empty name of a runtime preopen "
@@ -199,11 +206,12 @@ def _mount_policy(host: object, path: object, read_only: object, hide: object) -
         raise SpecError(f"mount: path {path!r} must stay inside the preopen (relative, no \"..\")")
     if isinstance(hide, str) or not isinstance(hide, Iterable):
         raise SpecError(f"mount: hide must be a list of name patterns, not {type(hide).__name__}")
-    patterns = tuple(hide)
-    for pattern in patterns:
+    patterns: tuple[str, ...] = ()
+    for pattern in hide:
         if not isinstance(pattern, str) or not pattern or "/" in pattern or "\0" in pattern:
             raise SpecError(f"mount: hide pattern {pattern!r} must be a non-empty name pattern "
                             "without \"/\" (it is matched against each name)")
+        patterns += (pattern,)
     normalized = "/".join(parts) or "."
     for field, value in (("host", host), ("path", normalized), *(("hide pattern", p) for p in patterns)):
         if len(value.encode("utf-8", "surrogatepass")) > MAX_FIELD_BYTES:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import ast
 import os
 import shutil
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import WasivirtError
+from ..errors import ToolchainError, WasivirtError
 from ..fsutil import read_input
+from ..toolchain import run_tool
 from .layout import DESCRIPTION, REVISION, SOURCE, TITLE, VERSION
 
 GIT_TIMEOUT = 10.0
@@ -61,9 +61,9 @@ def _git(directory: Path, *args: str) -> str | None:
     if git is None:
         return None
     try:
-        proc = subprocess.run([git, "-C", str(directory), *args], capture_output=True, text=True,
-                              timeout=GIT_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired):
+        proc = run_tool([git, "-C", str(directory), *args], what="git", timeout=GIT_TIMEOUT,
+                        check=False)
+    except ToolchainError:  # provenance is best effort: no git, no annotations
         return None
     out = proc.stdout.strip()
     return out if proc.returncode == 0 and out else None

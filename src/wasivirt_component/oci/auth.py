@@ -111,7 +111,7 @@ class RegistryAuth(httpx.Auth):
             if scopes:
                 form["scope"] = " ".join(scopes)
             return httpx.Request("POST", realm, data=form)
-        query: list[tuple[str, str]] = [("service", service)] if service else []
+        query: list[tuple[str, str | int | float | bool | None]] = [("service", service)] if service else []
         query += [("scope", s) for s in scopes]
         headers = {}
         if creds is not None and creds.username is not None and creds.password is not None:

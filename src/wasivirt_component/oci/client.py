@@ -25,7 +25,7 @@ import httpx
 from ..errors import RegistryError
 from . import ProgressHook
 from .auth import RegistryAuth
-from .credentials import USER_VARIABLE, PASSWORD_VARIABLE, Credentials
+from .credentials import PASSWORD_VARIABLE, USER_VARIABLE, Credentials
 from .reference import sha256_digest
 
 # Chunks of 5 MiB: the smallest part distribution's S3 storage driver accepts, so a layer
@@ -60,7 +60,7 @@ class RegistryClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "RegistryClient":
+    def __enter__(self) -> RegistryClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -75,8 +75,10 @@ class RegistryClient:
             raise self._transport_error(exc) from None
 
     def _request(self, method: str, url: str | httpx.URL, *, ok: tuple[int, ...],
-                 subject: str, stream: bool = False, **kwargs: object) -> httpx.Response:
-        response = self._send(self._http.build_request(method, url, **kwargs), stream=stream)
+                 subject: str, stream: bool = False, headers: dict[str, str] | None = None,
+                 content: bytes | None = None) -> httpx.Response:
+        request = self._http.build_request(method, url, headers=headers, content=content)
+        response = self._send(request, stream=stream)
         if response.status_code not in ok:
             if stream:
                 response.read()
@@ -227,7 +229,8 @@ class RegistryClient:
                                  subject=f"tag {tag}", headers={"Accept": media_type})
         if response.status_code == 404:
             return None
-        return response.headers.get("Docker-Content-Digest")
+        digest: str | None = response.headers.get("Docker-Content-Digest")
+        return digest
 
     def put_manifest(self, repository: str, tag: str, data: bytes, media_type: str) -> str:
         digest = sha256_digest(data)

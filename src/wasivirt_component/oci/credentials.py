@@ -67,7 +67,9 @@ def _from_entry(entry: object, where: str) -> Credentials | None:
         return None
     token = entry.get("identitytoken")
     if isinstance(token, str) and token:
-        return Credentials(where, username=entry.get("username") or None, identity_token=token)
+        username = entry.get("username")
+        return Credentials(where, username=username if isinstance(username, str) and username else None,
+                           identity_token=token)
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
         try:
@@ -77,13 +79,13 @@ def _from_entry(entry: object, where: str) -> Credentials | None:
         if not sep:
             raise WasivirtError(f"{where}: `auth` is not base64 of user:password")
         return Credentials(where, username=user, password=password)
-    user, password = entry.get("username"), entry.get("password")
-    if isinstance(user, str) and isinstance(password, str) and user:
-        return Credentials(where, username=user, password=password)
+    plain_user, plain_password = entry.get("username"), entry.get("password")
+    if isinstance(plain_user, str) and isinstance(plain_password, str) and plain_user:
+        return Credentials(where, username=plain_user, password=plain_password)
     return None
 
 
-def _read_config(path: Path) -> dict:
+def _read_config(path: Path) -> dict[str, object]:
     try:
         text = path.read_text()
     except FileNotFoundError:

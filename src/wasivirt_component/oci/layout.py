@@ -23,13 +23,14 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from .. import names
 from ..artifact import read_artifact
 from ..binary.component_externs import ComponentExterns, read_component_externs
 from ..binary.sections import WasmKind, detect_kind
-from ..errors import RegistryError, WasivirtError
+from ..errors import NotAComponentError, RegistryError, WasivirtError
 from .reference import is_sha256_digest, sha256_digest
 
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -109,17 +110,16 @@ def created_time(environ: Mapping[str, str] | None = None, component: bytes | No
             seconds = int(text)
         except ValueError:
             raise WasivirtError(f"SOURCE_DATE_EPOCH={text!r} is not an integer number of seconds") from None
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _fits(names: list[str], allowed: dict[str, set[str] | None]) -> bool:
-    for name in names:
-        package, _, rest = name.partition("/")
-        interface = rest.split("@", 1)[0]
-        if package not in allowed:
+def _fits(imports: list[str], allowed: dict[str, set[str] | None]) -> bool:
+    for name in imports:
+        parsed = names.parse(name)
+        if parsed is None or parsed.package not in allowed:
             return False
-        interfaces = allowed[package]
-        if interfaces is not None and interface not in interfaces:
+        interfaces = allowed[parsed.package]
+        if interfaces is not None and parsed.interface not in interfaces:
             return False
     return True
 
@@ -127,9 +127,10 @@ def _fits(names: list[str], allowed: dict[str, set[str] | None]) -> bool:
 def component_target(imports: list[str], exports: list[str]) -> str | None:
     """The WASI world the component fits: exporting `run` (command) or `incoming-handler`
     (proxy) at version V, and importing only what that world offers. Else None."""
-    for export, world, allowed in (("wasi:cli/run", "wasi:cli/command", _COMMAND_IMPORTS),
-                                   ("wasi:http/incoming-handler", "wasi:http/proxy", _PROXY_IMPORTS)):
-        versions = [e.split("@", 1)[1] for e in exports if e.startswith(export + "@")]
+    for export, world, allowed in ((names.RUN_INTERFACE, "wasi:cli/command", _COMMAND_IMPORTS),
+                                   (names.HTTP_HANDLER_INTERFACE, "wasi:http/proxy", _PROXY_IMPORTS)):
+        parsed = [names.parse(e) for e in exports]
+        versions = [p.version for p in parsed if p is not None and p.base == export and p.version]
         if len(versions) == 1 and len(exports) == 1 and _fits(imports, allowed):
             return f"{world}@{versions[0]}"
     return None
@@ -154,8 +155,7 @@ def build_artifact(component: bytes, *, what: str, created: str,
     name) also goes on the layer, where `oras pull` looks for a file name.
     """
     if detect_kind(component, what) is WasmKind.MODULE:
-        raise WasivirtError(f"{what}: is a core wasm module; publish a component (`wasivirt "
-                            f"compose` or `wasivirt adapt` it first)")
+        raise NotAComponentError(what, then="publish app.wasm")
     externs = read_component_externs(component, what)
     layer_digest = sha256_digest(component)
     config = canonical_json({

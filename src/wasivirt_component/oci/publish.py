@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..errors import WasivirtError
 from ..fsutil import read_input
-from .annotations import manifest_annotations
 from . import ProgressHook
+from .annotations import manifest_annotations
 from .client import RegistryClient
 from .credentials import find_credentials
 from .layout import MANIFEST_MEDIA_TYPE, Artifact, build_artifact, created_time

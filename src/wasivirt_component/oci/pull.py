@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fsutil import atomic_path
-from .cache import ArtifactCache
 from . import ProgressHook
+from .cache import ArtifactCache
 from .client import RegistryClient
 from .credentials import find_credentials
 from .layout import MANIFEST_MEDIA_TYPE, wasm_layer

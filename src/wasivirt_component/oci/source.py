@@ -27,7 +27,7 @@ class WasmInput:
     path: Path
     label: str     # for messages and reports: what the user typed
     argv0: str     # the guest's default argv[0]: the file name, or the repository's last part
-    pulled: "PulledComponent | None" = None
+    pulled: PulledComponent | None = None
 
 
 def wasm_input(argument: str, *, plain_http: bool = False,

@@ -29,6 +29,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .. import toolchain
 from ..errors import ToolchainError
@@ -62,14 +63,15 @@ def c_sources() -> dict[str, bytes]:
     return files
 
 
-def resolve_wit(wit: dict[str, str]) -> dict:
+def resolve_wit(wit: dict[str, str]) -> dict[str, Any]:
     """The resolved WIT (wasm-tools' JSON) of the generated WIT directory."""
     with tempfile.TemporaryDirectory(prefix="wasivirt-wit-") as tmp:
         write_wit_dir(Path(tmp), wit)
         proc = toolchain.run_tool([toolchain.wasm_tools(), "component", "wit", "--json", tmp],
                                   what="resolving the virtualizer's WIT")
     try:
-        return json.loads(proc.stdout)
+        resolved: dict[str, Any] = json.loads(proc.stdout)
+        return resolved
     except ValueError as exc:
         raise ToolchainError(f"resolving the virtualizer's WIT: wasm-tools printed no JSON ({exc})") from None
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-WASI_VERSION = "0.2.12"
+from ..names import WASI_VERSION
+
+__all__ = ["HOST_NAMESPACE", "HOST_PACKAGE", "WASI_PACKAGES", "WASI_VERSION", "WORLD", "WORLD_PACKAGE"]
 WASI_PACKAGES = ("io", "clocks", "cli", "filesystem", "sockets", "random")
 HOST_NAMESPACE = "wasivirt-host"
 HOST_PACKAGE = HOST_NAMESPACE + ":"

@@ -154,7 +154,7 @@ def _splice_module(module: memoryview, image: memoryview) -> list[bytes | memory
     parts: list[bytes | memoryview] = [module[:8]]
     wrote_data = False
     for sec in iter_sections(module, 8, None, "virtualizer core module"):
-        body = module[sec.start:sec.end]
+        body: bytes | memoryview = module[sec.start:sec.end]
         if sec.id == _SEC_MEMORY:
             body = _memory_section(body, where.pages)
         elif sec.id == _SEC_DATACOUNT:
@@ -174,7 +174,7 @@ def _splice_module(module: memoryview, image: memoryview) -> list[bytes | memory
     return parts
 
 
-def _memory_section(body: memoryview, pages: int) -> bytes:
+def _memory_section(body: bytes | memoryview, pages: int) -> bytes:
     r = Reader(body, 0, None, "virtualizer memory")
     if r.u32() != 1:
         raise r.error("expected exactly one memory")

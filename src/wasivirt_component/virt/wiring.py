@@ -20,13 +20,20 @@ bridges those to the virtualizer's `wasi:io` yet (the design's virt → child �
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..compose.graph import CompositionGraph, InstanceNode
-from ..compose.names import compat_key, split_name
-from ..compose.reader import ComponentInfo, read_component
-from ..compose.stub import Stub, import_dependencies, trap_stub
+from ..compose import (
+    ComponentInfo,
+    CompositionGraph,
+    InstanceNode,
+    Package,
+    Stub,
+    import_dependencies,
+    read_component,
+    trap_stub,
+)
 from ..errors import CompositionError
+from ..names import HTTP_HANDLER_INTERFACE, compat_key, split_name
 from .names import HOST_PACKAGE
 
 # For each child interface the virtualizer serves: the host interfaces (package-less)
@@ -48,18 +55,33 @@ HOST_FILESYSTEM = ("filesystem/types", "filesystem/preopens", "cli/stderr", "io/
 # forwarding each clock read through the virtualizer's Python costs ~2 µs.
 HOST_DIRECT = ("wasi:clocks/wall-clock",)
 # Exports the host would call with its own resources, which the virtualizer cannot bridge yet.
-HTTP_HANDLER = "wasi:http/incoming-handler"
+HTTP_HANDLER = HTTP_HANDLER_INTERFACE
 
 
 @dataclass(frozen=True)
 class Virtualized:
-    """The composed component and how its child's imports were satisfied."""
+    """The composition, built once, and how its child's imports were satisfied.
 
-    data: bytes
-    virtualized: list[str] = field(default_factory=list)   # child imports served by the virtualizer
-    host: list[str] = field(default_factory=list)          # child imports left to the host
-    denied: list[str] = field(default_factory=list)        # virtualizer host imports stubbed out
-    trapped: list[str] = field(default_factory=list)       # child imports stubbed out (tied to wasi:io)
+    `encode()` writes it; `encode(skeletons=True)` writes the same wiring over type
+    skeletons of the child and the virtualizer (`parts`), for `check.validate_composition`.
+    """
+
+    graph: CompositionGraph
+    parts: tuple[Package, Package]   # (child, virtualizer)
+    virtualized: list[str]           # child imports served by the virtualizer
+    trapped: list[str]               # child imports stubbed out (tied to wasi:io)
+
+    def encode(self, *, skeletons: bool = False) -> bytes:
+        child = self.parts[0].info.name
+        try:
+            return self.graph.encode(skeletons=self.parts if skeletons else ())
+        except CompositionError as exc:
+            raise exc.prefixed(f"{child}: cannot virtualize: ") from None
+
+    @property
+    def data(self) -> bytes:
+        """The composed component (encoded anew on each access)."""
+        return self.encode()
 
 
 def _interface(name: str) -> str:
@@ -74,7 +96,8 @@ def check_child(child: ComponentInfo) -> None:
         if split_name(name)[0] == HTTP_HANDLER:
             raise CompositionError(
                 f"{child.name}: HTTP children are not supported by compose yet (it exports {name}); "
-                "serve it without a virtual filesystem, or compose it with `wasivirt plug`")
+                "serve it without a virtual filesystem, or compose it with `wasivirt plug`",
+                node=child.name, export=name)
 
 
 def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
@@ -87,7 +110,6 @@ def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
     virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
     others = [n for n in child.type.imports if n not in virtualized]
     trapped = [n for n in others if import_dependencies(child.type, [n]) & set(virtualized)]
-    host_direct = [n for n in others if n not in trapped]
 
     wanted = {need for n in virtualized for need in HOST_NEEDS.get(split_name(n)[0], ())}
     if host_filesystem:
@@ -98,7 +120,8 @@ def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
     denied = [n for n in host_imports if n not in needed]
 
     graph = CompositionGraph()
-    virt = graph.instantiate(graph.add_component(virtualizer, "virtualizer"))
+    virt_package = graph.add_component(virtualizer, "virtualizer")
+    virt = graph.instantiate(virt_package)
     for name in host_imports:
         if name in needed:
             graph.connect(virt, name, graph.import_("wasi:" + name[len(HOST_PACKAGE):]))
@@ -108,7 +131,8 @@ def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
             graph.connect(virt, name, graph.export_of(stub_node, name))
         for name in stub.imports:
             graph.connect(stub_node, name, graph.import_("wasi:" + name[len(HOST_PACKAGE):]))
-    child_node = graph.instantiate(graph.add_component(child, "child"))
+    child_package = graph.add_component(child, "child")
+    child_node = graph.instantiate(child_package)
     for name, export in virtualized.items():
         graph.connect(child_node, name, graph.export_of(virt, export))
     for name in child.type.exports:
@@ -116,10 +140,9 @@ def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
     try:
         if trapped:
             _stub_child_imports(graph, child, trapped, virt, virtualized, child_node)
-        data = graph.encode()
     except CompositionError as exc:
-        raise CompositionError(f"{child.name}: cannot virtualize: {exc}") from None
-    return Virtualized(data, list(virtualized), host_direct, denied, trapped)
+        raise exc.prefixed(f"{child.name}: cannot virtualize: ") from None
+    return Virtualized(graph, (child_package, virt_package), list(virtualized), trapped)
 
 
 def _stub_node(graph: CompositionGraph, consumer: ComponentInfo, names: list[str],

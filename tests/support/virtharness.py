@@ -2,7 +2,7 @@
 
 The component is built (or taken from the user cache) once per session; each test image is
 spliced into it (`virt/splice.py`, as `compose` does) and compiled through a
-serialized-code cache under tests/.cache. Each `Virt` is a fresh instance; a few
+serialized-code cache under tests/.cache/compiled. Each `Virt` is a fresh instance; a few
 `wasivirt-host:*` functions (stdio streams, clocks) are Python fakes so forwarding can be
 observed; every other host import traps, as the composer's stubs would.
 """
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import wasmtime
 from wasmtime.component import Component, Linker, ResourceHost, ResourceType, Variant
 
-CACHE = Path(__file__).resolve().parent / ".cache" / "compiled"
+from support.cbuild import CACHE
+
+COMPILED = CACHE / "compiled"
 FS = "wasi:filesystem/types@0.2.12"
 PREOPENS = "wasi:filesystem/preopens@0.2.12"
 STREAMS = "wasi:io/streams@0.2.12"
@@ -30,21 +31,21 @@ OUTPUT, INPUT, HOST_ERROR, POLLABLE = 1, 2, 3, 4
 
 @lru_cache(maxsize=1)
 def engine() -> wasmtime.Engine:
-    from wasivirt_component.run import make_engine
+    from wasivirt_component.engine import make_engine
     return make_engine()
 
 
 @lru_cache(maxsize=64)
 def compiled_virtualizer(image: bytes = b"") -> tuple[wasmtime.Engine, Component]:
     """(engine, the virtualizer compiled with `image` in its memory; none when empty)."""
-    from wasivirt_component.run import ComponentCache
+    from wasivirt_component.engine import ComponentCache
     from wasivirt_component.virt import virtualizer_component
     from wasivirt_component.virt.splice import splice_image
 
     data = virtualizer_component()
     if image:
         data = splice_image(data, image)
-    return engine(), ComponentCache(root=CACHE).load(engine(), data, what="virtualizer")
+    return engine(), ComponentCache(root=COMPILED).load(engine(), data, what="virtualizer")
 
 
 @dataclass

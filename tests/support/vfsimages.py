@@ -1,22 +1,15 @@
-"""Helpers for the virtualizer tests: build VFS images from nested dicts, serve them.
+"""Helpers for the virtualizer tests: VFS images built from nested dicts.
 
 Images are encoded with the image package's encoder (the format's host side), so these
-tests also check that the runtime's decoder agrees with it. The runtime modules are
-imported from `virt/runtime` by path: they are top-level modules inside the component.
+tests also check that the virtualizer's decoder agrees with it.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-from wasivirt_component.image.format import decode_image, encode_image
+from wasivirt_component.image.format import encode_image
 from wasivirt_component.image.tree import Directory, File, InlineSource, Node, Symlink
-
-RUNTIME_DIR = Path(__file__).resolve().parent.parent / "src" / "wasivirt_component" / "virt" / "runtime"
-if str(RUNTIME_DIR) not in sys.path:
-    sys.path.insert(0, str(RUNTIME_DIR))
 
 TIMESTAMP = 1_700_000_000
 
@@ -71,18 +64,6 @@ def make_image(spec: dict, *, read_only: bool = False, root_read_only: bool = Fa
     root = build_tree(spec)
     root.read_only = root_read_only
     return encode_image(_Source(root, read_only), timestamp=timestamp)
-
-
-class ImageServer:
-    """`read(blob, offset, len)` over an encoded image, counting calls (laziness tests)."""
-
-    def __init__(self, image: bytes) -> None:
-        self.image = decode_image(image)
-        self.calls: list[tuple[int, int, int]] = []
-
-    def __call__(self, blob: int, offset: int, length: int) -> bytes:
-        self.calls.append((blob, offset, length))
-        return self.image.read(blob, offset, length)
 
 
 SAMPLE = {

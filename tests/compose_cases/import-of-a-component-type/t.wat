@@ -1,0 +1,3 @@
+(component
+  (type $ct (component))
+  (import "t" (type (eq $ct))))

@@ -1,0 +1,2 @@
+(component
+  (import "c" (component)))

@@ -1,0 +1,2 @@
+(component
+  (import "acme:x/api" (instance (export "f" (func)))))

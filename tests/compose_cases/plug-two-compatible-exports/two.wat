@@ -1,0 +1,7 @@
+(component
+  (core module $m (func (export "f")))
+  (core instance $i (instantiate $m))
+  (func $f (canon lift (core func $i "f")))
+  (instance $api (export "f" (func $f)))
+  (export "acme:x/api@0.2.1" (instance $api))
+  (export "acme:x/api@0.2.2" (instance $api)))
