@@ -8,7 +8,8 @@
 #define FILE_WRITE_BUDGET (1u << 20)  /* what check-write grants a file stream (as wasmtime) */
 #define BLOCKING_CHUNK 4096u          /* blocking-write-and-flush / blocking-splice maximum */
 
-static const uint8_t zeroes[BLOCKING_CHUNK];
+/* Not const: a const array is a 4 KiB data segment applied per instance; this is BSS. */
+static uint8_t zeroes[BLOCKING_CHUNK];
 
 bool wv_result_bytes(const uint8_t *p, size_t n, uint8_t **out) {
   if (!wv_owned(p)) {
