@@ -10,16 +10,14 @@ the import wrappers, which both builds share).
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from pathlib import Path
 
 import pytest
 import wasmtime
 
-from support.cbuild import CACHE
 from support.fused import engine, instantiate_virtualizer, traps
-from support.glueworld import API, SOURCES, TYPES, WIT, glue_sources
+from support.glueworld import API, SOURCES, TYPES, WIT, cached_build, glue_sources
 from wasivirt_component.virt import build
 from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name
 from wasivirt_component.virt.names import BRIDGE_REALLOC_TABLE
@@ -47,16 +45,8 @@ def fused_sources() -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def core() -> bytes:
-    key = hashlib.sha256(FUSED_WIT.encode())
-    for name, data in sorted(fused_sources().items()):
-        key.update(name.encode() + data)
-    for path in build.FUSED_GENERATOR_SOURCES:
-        key.update(path.read_bytes())
-    out = CACHE / f"{key.hexdigest()[:24]}-glue-fused-test.wasm"
-    if not out.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        build.compile_fused_core({"world.wit": FUSED_WIT}, "glue-fused-test", None, fused_sources(), out)
-    return out.read_bytes()
+    return cached_build(FUSED_WIT, fused_sources(), build.FUSED_GENERATOR_SOURCES, "glue-fused-test",
+                        build.compile_fused_core)
 
 
 class Caller:

@@ -10,15 +10,13 @@ The layout functions are checked against values worked out from CanonicalABI.md.
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import pytest
 import wasmtime
 from wasmtime.component import Component, Linker, ResourceHost, ResourceType, Variant
 
-from support.cbuild import CACHE
-from support.glueworld import API, HOST, TYPES, WIT, glue_sources
+from support.glueworld import API, HOST, TYPES, WIT, cached_build, glue_sources
 from wasivirt_component.compose import abi
 from wasivirt_component.compose.types import Enum, Flags, ListType, Option, Record, Result, Tuple
 from wasivirt_component.compose.types import Variant as VariantT
@@ -28,16 +26,7 @@ from wasivirt_component.virt.glue import GlueError, generate, load_world
 
 @pytest.fixture(scope="module")
 def component_bytes() -> bytes:
-    key = hashlib.sha256(WIT.encode())
-    for name, data in sorted(glue_sources().items()):
-        key.update(name.encode() + data)
-    for path in build.GENERATOR_SOURCES:
-        key.update(path.read_bytes())
-    out = CACHE / f"{key.hexdigest()[:24]}-glue-test.wasm"
-    if not out.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        build.compile_component({"world.wit": WIT}, "glue-test", None, glue_sources(), out)
-    return out.read_bytes()
+    return cached_build(WIT, glue_sources(), build.GENERATOR_SOURCES, "glue-test", build.compile_component)
 
 
 class Host:

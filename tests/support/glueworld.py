@@ -3,8 +3,11 @@ program (tests/c/glue_echo.c) that implements it; shared by the lifted and lower
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from support.cbuild import CACHE
 from wasivirt_component.virt import build
 
 WIT = """
@@ -80,3 +83,18 @@ ALLOC = Path(build.C_DIR) / "alloc.c"
 def glue_sources() -> dict[str, bytes]:
     return {"glue_echo.c": (SOURCES / "glue_echo.c").read_bytes(), "alloc.c": ALLOC.read_bytes(),
             "wv.h": (Path(build.C_DIR) / "wv.h").read_bytes()}
+
+
+def cached_build(wit: str, sources: dict[str, bytes], generator: Sequence[Path], name: str,
+                 compile: Callable[[dict[str, str], str, None, dict[str, bytes], Path], object]) -> bytes:
+    """Build a test world once per content (WIT, C sources, generator sources) into the test cache."""
+    key = hashlib.sha256(wit.encode())
+    for source, data in sorted(sources.items()):
+        key.update(source.encode() + data)
+    for path in generator:
+        key.update(path.read_bytes())
+    out = CACHE / f"{key.hexdigest()[:24]}-{name}.wasm"
+    if not out.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        compile({"world.wit": wit}, name, None, sources, out)
+    return out.read_bytes()
