@@ -10,6 +10,10 @@ the parts' *types*. So each part is compiled on its own (once, then cached by co
 hash) and the same wiring over type skeletons of the parts (same imports and exports,
 trapping bodies) is compiled in milliseconds.
 
+`validate_fused` does the same for a fused component, whose parts are core modules:
+each is validated by wasmtime without compiling (`Module.validate`), then the component
+with code-less skeletons of them is compiled (`fuse/skeleton.py`).
+
 `filesystem_imports` backs the isolation report.
 """
 
@@ -20,7 +24,8 @@ from collections.abc import Callable, Sequence
 from .compose.reader import ComponentInfo, read_component
 from .compose.stub import skeleton
 from .compose.types import ComponentType
-from .run import load_component, make_engine
+from .errors import ValidationError
+from .run import load_component, make_engine, one_line
 
 FILESYSTEM_PACKAGE = "wasi:filesystem/"
 
@@ -38,6 +43,22 @@ def validate_composition(parts: Sequence[ComponentInfo],
         validate_component(part.data, part.name)
     skeletons = [read_component(skeleton(part.type), part.name) for part in parts]
     validate_component(compose(skeletons), f"{what} (composition)", cache=False)
+
+
+def validate_fused(data: bytes, what: str) -> None:
+    """Raise ValidationError (one line) unless wasmtime accepts `data`, compiling no code:
+    every core module on its own, then the wiring over code-less skeletons of them."""
+    import wasmtime
+
+    from .fuse.skeleton import core_modules, skeleton
+
+    engine = make_engine()
+    for k, module in enumerate(core_modules(data)):
+        try:
+            wasmtime.Module.validate(engine, bytes(module))
+        except wasmtime.WasmtimeError as exc:
+            raise ValidationError(f"{what}: core module {k} is invalid: {one_line(exc)}") from None
+    load_component(engine, skeleton(data), what=f"{what} (wiring)", use_cache=False)
 
 
 def filesystem_imports(ctype: ComponentType) -> list[str]:

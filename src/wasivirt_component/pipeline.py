@@ -2,8 +2,10 @@
 
 `compose_files` (`wasivirt compose CHILD --vfs SPEC`): adapt the child if it is a core
 module → refuse a child the wiring cannot virtualize (an HTTP handler) → evaluate the
-spec into an image → get the (cached) virtualizer and splice the image into its memory →
-compose virtualizer + child → validate with wasmtime → check isolation → write.
+spec into an image → link: fused (splice the fused virtualizer core and its image memory
+into the child's component, `fuse/`) where that applies, else composed (the cached
+virtualizer component with the image spliced into its memory, composed with the child) →
+validate with wasmtime → record the mode and mounts → check isolation → write.
 
 `plug_files` (`wasivirt plug`): read socket and plugs → compose → validate → write.
 """
@@ -17,11 +19,11 @@ from pathlib import Path
 
 from .adapt import adapt_module
 from .artifact import ArtifactRecord, MountRecord, artifact_section
-from .check import filesystem_imports, validate_component, validate_composition
+from .check import filesystem_imports, validate_component, validate_composition, validate_fused
 from .compose.plug import PlugResult, plug
 from .binary.sections import WasmKind, detect_kind
 from .compose.reader import ComponentInfo, read_component
-from .errors import ValidationError
+from .errors import CompositionError, ValidationError
 from .fsutil import atomic_write_bytes, read_input
 from .virt.build import Progress
 
@@ -42,6 +44,9 @@ def plug_files(socket: str | os.PathLike[str], plugs: list[str | os.PathLike[str
     return result
 
 
+LINK_MODES = ("auto", "composed", "fused")
+
+
 @dataclass(frozen=True)
 class ComposeResult:
     """What `compose_files` wrote and how the child's imports were satisfied."""
@@ -53,42 +58,65 @@ class ComposeResult:
     denied: list[str]
     trapped: list[str]  # child imports tied to wasi:io (sockets): stubbed, every call traps
     mounts: list[MountRecord] = field(default_factory=list)  # host mounts (recorded in the output)
+    link: str = "composed"   # "fused": the virtualizer inside the child's component
+    note: str | None = None  # why an automatic choice fell back to the composed mode
+
+
+@dataclass(frozen=True)
+class _Linked:
+    data: bytes
+    virtualized: list[str]
+    denied: list[str] = field(default_factory=list)
+    trapped: list[str] = field(default_factory=list)
 
 
 def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
                   output: str | os.PathLike[str], *, progress: Progress = None,
-                  precompile: bool = False) -> ComposeResult:
+                  precompile: bool = False, link: str = "auto") -> ComposeResult:
     """`wasivirt compose`: the child with the spec's virtual filesystem, written atomically.
 
-    Validation compiles the child and the bare virtualizer once each (cached; the image
-    splice adds only data segments) and the wiring over their type skeletons; `precompile`
-    also compiles the whole output, which then starts instantly under `wasivirt run`.
-    `progress` is shown while the virtualizer is built (once per installation).
+    `link`: "fused" puts the virtualizer's core instances inside the child's component
+    (`fuse/`: wasip1 programs adapted by the preview1 adapter; a read is one memory copy;
+    needs a runtime with multi-memory); "composed" links it as a component of its own, for
+    any child and any runtime; "auto" (the default) is fused where the splice applies, else
+    composed with `note` saying why. A forced "fused" the child does not allow is an error.
+
+    Validation compiles no more than it must: composed, the child and the bare virtualizer
+    once each (cached) and the wiring over their type skeletons; fused, every core module
+    validated without compiling and the wiring over code-less skeletons. `precompile` also
+    compiles the whole output, which then starts instantly under `wasivirt run`. `progress`
+    is shown while the virtualizer is built (once per installation).
     """
     from .image import decode_image, encode_image, load_spec
-    from .virt.build import virtualizer_component
-    from .virt.splice import splice_image
-    from .virt.wiring import check_child, virtualize
+    from .virt.wiring import check_child
 
+    if link not in LINK_MODES:
+        raise CompositionError(f"unknown link mode {link!r}; use one of {', '.join(LINK_MODES)}")
     raw = read_input(child, "wasm")
     adapted = detect_kind(raw, str(child)) is WasmKind.MODULE
     child_info = read_component(adapt_module(raw, what=str(child)) if adapted else raw, str(child))
     check_child(child_info)  # before the spec runs and the virtualizer is built
     vfs = load_spec(spec)
     image = encode_image(vfs)
-    bare = virtualizer_component(progress=progress)
-    virtualizer = read_component(splice_image(bare, image), "virtualizer")
-
     mounts = [MountRecord(guest, m.host, m.path, m.read_only, m.hide) for guest, m in vfs.mounts()]
-
-    def wire(parts: Sequence[ComponentInfo]) -> bytes:
-        return virtualize(parts[0], parts[1], host_filesystem=bool(mounts)).data
-
     name = Path(output).name
-    validate_composition([child_info, read_component(bare, "virtualizer")], wire, name)
-    result = virtualize(child_info, virtualizer, host_filesystem=bool(mounts))
-    record = ArtifactRecord(decode_image(image).header.seconds, tuple(mounts))
-    data = result.data + artifact_section(record)
+
+    linked, mode, note = None, "composed", None
+    if link != "composed":
+        from .fuse import Unsupported
+        try:
+            linked, mode = _fused(child_info, image, bool(mounts), name, progress), "fused"
+        except (Unsupported, ValidationError) as exc:
+            reason = str(exc) if isinstance(exc, Unsupported) else \
+                f"the fused output did not validate (a wasivirt bug, please report it): {exc}"
+            if link == "fused":
+                raise CompositionError(f"{child}: cannot link fused: {reason}") from None
+            note = f"linked composed, not fused: {reason}"
+    if linked is None:
+        linked = _composed(child_info, image, bool(mounts), name, progress)
+
+    record = ArtifactRecord(decode_image(image).header.seconds, tuple(mounts), mode)
+    data = linked.data + artifact_section(record)
     if precompile:
         validate_component(data, name)
     composed = read_component(data, name).type
@@ -97,5 +125,36 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
         raise ValidationError(f"{name}: isolation check failed: the composition imports "
                               f"{', '.join(leaked)} although the spec declares no host mount")
     atomic_write_bytes(output, data)
-    return ComposeResult(data, adapted, result.virtualized, list(composed.imports), result.denied,
-                         result.trapped, mounts)
+    return ComposeResult(data, adapted, linked.virtualized, list(composed.imports), linked.denied,
+                         linked.trapped, mounts, mode, note)
+
+
+def _composed(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
+              progress: Progress) -> _Linked:
+    """The virtualizer component (its image spliced in) composed with the child."""
+    from .virt.build import virtualizer_component
+    from .virt.splice import splice_image
+    from .virt.wiring import virtualize
+
+    bare = virtualizer_component(progress=progress)
+    virtualizer = read_component(splice_image(bare, image), "virtualizer")
+
+    def wire(parts: Sequence[ComponentInfo]) -> bytes:
+        return virtualize(parts[0], parts[1], host_filesystem=host_filesystem).data
+
+    validate_composition([child, read_component(bare, "virtualizer")], wire, name)
+    result = virtualize(child, virtualizer, host_filesystem=host_filesystem)
+    return _Linked(result.data, result.virtualized, result.denied, result.trapped)
+
+
+def _fused(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
+           progress: Progress) -> _Linked:
+    """The fused virtualizer spliced into the child (raises `fuse.Unsupported`)."""
+    from .fuse import fuse
+    from .fuse.structure import served
+    from .virt.build import fused_core_module
+
+    result = fuse(child.data, fused_core_module(progress=progress), image,
+                  host_filesystem=host_filesystem, what=child.name)
+    validate_fused(result.data, name)
+    return _Linked(result.data, [n for n in child.type.imports if served(n)])

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from ..compose.names import compat_key
 from ..compose.reader import read_component
+from ..errors import BinaryFormatError
 from ..virt.bridge import bridge_module
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
@@ -57,6 +58,13 @@ def fuse(child: bytes, core: bytes, image: bytes, *, host_filesystem: bool, what
     """`child` (a jco-adapted component) with the fused virtualizer `core` serving `image`.
     Raises `Unsupported` (with the reason) when the child's structure is not one the
     splice can prove right."""
+    try:
+        return _fuse(child, core, image, host_filesystem, what)
+    except BinaryFormatError as exc:  # well-formed for the composer, not for this walker
+        raise Unsupported(f"{what}: {exc}") from None
+
+
+def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: str) -> Fused:
     comp = parse_component(child, what)
     shape = find_adapter(comp, what)
     ctype = read_component(child, what).type
