@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 from ..compose.names import compat_key
 from ..compose.reader import read_component
+from ..compose.stub import import_dependencies
+from ..compose.types import ComponentType
 from ..errors import BinaryFormatError
 from ..virt.bridge import bridge_module
 from ..virt.glue.lowered import PREFIX, export_name
@@ -39,7 +41,7 @@ from .items import (
     Item, encode_component, live, new_alias_core_export, new_alias_export, new_canon_lower,
     new_core_exports, new_core_module, new_instantiate, new_resource_drop, parse_component, Unsupported,
 )
-from .structure import AdapterShape, find_adapter, import_items
+from .structure import AdapterShape, find_adapter, import_items, served
 
 REALLOC = "cabi_realloc"
 
@@ -68,6 +70,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     comp = parse_component(child, what)
     shape = find_adapter(comp, what)
     ctype = read_component(child, what).type
+    _check_other_arguments(shape, ctype, what)
     ours = read_interface(core, "fused virtualizer")
     adapter = read_interface(shape.module.data, "preview1 adapter")  # type: ignore[arg-type]
     block = _Block()
@@ -131,6 +134,22 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
         m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, shape.adapter)]), imports, what)
     data = encode_component(items)
     return Fused(data, sorted(shape.bundles), plan.host, plan.missing)
+
+
+def _check_other_arguments(shape: AdapterShape, ctype: ComponentType, what: str) -> None:
+    """The adapter's other host interfaces must not use served types: their functions
+    would get the virtualizer's handles (streams, pollables) and hand them to the host
+    (the composed mode stubs such interfaces, e.g. `wasi:sockets`, with traps)."""
+    by_key = {compat_key(n): n for n in ctype.imports}
+    served_names = {n for n in ctype.imports if served(n)}
+    for arg in shape.others:
+        name = by_key.get(compat_key(arg))
+        if name is None:
+            continue
+        tied = import_dependencies(ctype, [name]) & served_names
+        if tied:
+            raise Unsupported(f"{what}: {name} uses the types of {', '.join(sorted(tied))}, which the "
+                              "virtualizer serves")
 
 
 class _Block:
