@@ -2,7 +2,8 @@
 
 Uses examples/cpython: its fetch script (downloads and trims the interpreter and stdlib),
 its spec and its app. A second variant ships the stdlib as one stored zip that CPython
-imports with zipimport, which reads the archive at random offsets.
+imports with zipimport, which reads the archive at random offsets. The example runs with
+the virtualizer fused into the interpreter's component (the default) and composed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from support.cbuild import CACHE
-from support.vfsapps import Outcome, cli_env, wasivirt
+from support.vfsapps import LINKS, Outcome, cli_env, wasivirt
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cpython"
 EXPECTED = """\
@@ -43,9 +44,9 @@ def cpython() -> Path:
     return dest
 
 
-def _compose(child: Path, spec: Path, out: Path, env: dict[str, str]) -> None:
+def _compose(child: Path, spec: Path, out: Path, env: dict[str, str], link: str = "auto") -> None:
     proc = subprocess.run([sys.executable, "-m", "wasivirt_component.cli", "compose", str(child),
-                           "--vfs", str(spec), "-o", str(out), "-q"],
+                           "--vfs", str(spec), "-o", str(out), "-q", "--link", link],
                           capture_output=True, text=True, env={**cli_env(), **env}, timeout=1800)
     assert proc.returncode == 0, proc.stderr
 
@@ -54,10 +55,11 @@ def _run(app: Path, *dirs: str) -> Outcome:
     return wasivirt("run", str(app), "--env", "PYTHONHOME=/usr/local", *dirs, "--", "/app/main.py")
 
 
-def test_cpython_runs_its_stdlib_and_script_from_the_vfs(tmp_path: Path, cpython: Path) -> None:
+@pytest.mark.parametrize("link", LINKS)
+def test_cpython_runs_its_stdlib_and_script_from_the_vfs(tmp_path: Path, cpython: Path, link: str) -> None:
     """The example: stdlib and app from the image, the report into a mounted host directory."""
     app = tmp_path / "python.wasm"
-    _compose(cpython / "python3.11.wasm", EXAMPLE / "spec.py", app, {"CPYTHON_DIR": str(cpython)})
+    _compose(cpython / "python3.11.wasm", EXAMPLE / "spec.py", app, {"CPYTHON_DIR": str(cpython)}, link)
     out = tmp_path / "out"
     out.mkdir()
     (out / "earlier.secret").write_text("hidden from the app\n")
