@@ -20,7 +20,7 @@ from wasivirt_component.fuse import Unsupported, fuse
 from wasivirt_component.fuse.items import (
     encode_component, new_alias_core_export, new_core_module, new_instantiate, parse_component,
 )
-from wasivirt_component.fuse.skeleton import core_modules, skeleton
+from wasivirt_component.fuse.skeleton import core_modules, skeleton, without_payloads
 from wasivirt_component.run import compile_component, make_engine
 from wasivirt_component.virt.build import fused_core_module, virtualizer_component
 from wasivirt_component.virt.splice import image_memory_module
@@ -77,6 +77,21 @@ def test_inserting_definitions_renumbers_every_later_reference(probe):
     assert (list(after.imports), list(after.exports)) == (list(before.imports), list(before.exports))
 
 
+def test_validation_ignores_data_payloads_only(core, image):
+    """`without_payloads` keeps every segment (and so every reason to reject one)."""
+    import wasmtime
+
+    engine = make_engine()
+    module = image_memory_module(core, image)
+    stripped = without_payloads(module)
+    assert len(stripped) < len(module) - len(image) + 64
+    wasmtime.Module.validate(engine, stripped)
+    bad = b"\0asm\x01\0\0\0" + b"\x05\x03\x01\x00\x01" + b"\x0b\x09\x01\x02\x01\x41\x00\x0b\x02hi"  # memory 1
+    for data in (bad, without_payloads(bad)):
+        with pytest.raises(wasmtime.WasmtimeError):
+            wasmtime.Module.validate(engine, data)
+
+
 # -- isolation --------------------------------------------------------------------------------
 
 def test_the_fused_program_validates_and_imports_no_filesystem(fused, probe):
@@ -124,6 +139,11 @@ def test_the_virtualizers_memory_is_exported_nowhere(fused, core, image):
 def test_a_component_without_the_adapter_is_unsupported(core, image):
     with pytest.raises(Unsupported, match="imports none of the interfaces the virtualizer serves"):
         fuse(virtualizer_component(), core, image, host_filesystem=False, what="virtualizer")
+
+
+def test_a_fused_program_is_not_fused_twice(fused, core, image):
+    with pytest.raises(Unsupported, match="already has a fused virtualizer inside"):
+        fuse(fused.data, core, image, host_filesystem=False, what="fused")
 
 
 def test_a_lowering_with_another_memory_is_unsupported(probe, core, image):

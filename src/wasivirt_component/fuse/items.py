@@ -62,7 +62,7 @@ class Item:
     space: str | None
     refs: list["Item"]
     info: Info
-    data: memoryview | bytes | None = None
+    data: memoryview | bytes | list[bytes | memoryview] | None = None   # (a list: a module in pieces)
     build: Callable[[IndexOf], bytes] | None = None
 
     def target(self, position: int) -> "Item":
@@ -71,12 +71,13 @@ class Item:
     def named_target(self, name: str) -> "Item | None":
         return next((self.refs[k] for n, k in self.info.named if n == name), None)
 
-    def encode(self, index_of: IndexOf) -> bytes | memoryview:
+    def encode(self, index_of: IndexOf) -> bytes | memoryview | list[bytes | memoryview]:
         if self.build is not None:
             return self.build(index_of)
         assert self.data is not None
         if self.section in _SINGLE and not self.refs:
             return self.data
+        assert not isinstance(self.data, list)
         targets = iter(self.refs)
         out = bytearray()
         r = Reader(self.data, 0, None, "item")
@@ -177,9 +178,11 @@ def encode_component(items: list[Item]) -> bytes:
         data = item.encode(index_of)
         if item.section in _SINGLE:
             flush()
-            parts.extend([section_header(item.section, len(data)), data])
+            pieces = data if isinstance(data, list) else [data]
+            parts.extend([section_header(item.section, sum(len(p) for p in pieces)), *pieces])
             group_id = -1
             continue
+        assert not isinstance(data, list)
         if item.section != group_id:
             flush()
             group_id = item.section
@@ -660,7 +663,8 @@ def _core_sort(item: Item) -> bytes:
     return bytes([CORE_SORT_BYTES[item.space]])
 
 
-def new_core_module(data: bytes) -> Item:
+def new_core_module(data: bytes | list[bytes | memoryview]) -> Item:
+    """A core module, its binary whole or in pieces (joined only into the component)."""
     return Item(SEC_CORE_MODULE, "core module", [], Info("core module"), data)
 
 

@@ -23,6 +23,7 @@ only indices change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..compose.names import compat_key
@@ -33,9 +34,9 @@ from ..errors import BinaryFormatError
 from ..virt.bridge import bridge_module
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
-from ..virt.splice import image_memory_module
+from ..virt.splice import image_memory_parts
 from . import modules
-from .coretypes import read_interface
+from .coretypes import CoreInterface, read_interface
 from .host import Binding, plan_host, wanted_imports
 from .items import (
     Item, encode_component, live, new_alias_core_export, new_alias_export, new_canon_lower,
@@ -76,7 +77,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     block = _Block()
 
     # 1-2: the image memory and the bridge
-    m_img = block.add(new_core_module(image_memory_module(core, image)))
+    m_img = block.add(new_core_module(image_memory_parts(core, image)))
     m_bridge = block.add(new_core_module(bridge_module()))
     m_core = block.add(new_core_module(core))
     m_rfix = block.add(new_core_module(modules.realloc_fixup_module()))
@@ -96,19 +97,26 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     block.finish_reallocs(i_core, memory)
 
     # 5: the adapter's arguments
-    served = {compat_key(n[len(PREFIX):].split("#", 1)[0]): n[len(PREFIX):].split("#", 1)[0]
+    replace = _rewired_arguments(shape, ours, adapter, lambda name: block.fused(i_core, name), what)
+
+    items = _assemble(comp.items, shape, block, replace, new_instantiate(
+        m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, shape.adapter)]), imports, what)
+    data = encode_component(items)
+    return Fused(data, sorted(shape.bundles), plan.host, plan.missing)
+
+
+def _rewired_arguments(shape: AdapterShape, ours: CoreInterface, adapter: CoreInterface,
+                       fused_func: Callable[[str], Item], what: str) -> dict[int, Item]:
+    """id(original) -> replacement: the adapter's argument instances for the served
+    interfaces, exporting the core's `fused:IFACE#NAME` functions under the adapter's
+    names, and each fixup's `actual` instance with the shim slots those arguments used
+    filled with the same functions."""
+    ifaces = {compat_key(n[len(PREFIX):].split("#", 1)[0]): n[len(PREFIX):].split("#", 1)[0]
               for n in ours.exports if n.startswith(PREFIX)}
-    fused: dict[str, Item] = {}
-
-    def fused_func(name: str) -> Item:
-        if name not in fused:
-            fused[name] = block.add(new_alias_core_export(i_core, name, "core func"))
-        return fused[name]
-
     replace: dict[int, Item] = {}
     slot_fill: dict[tuple[int, str], Item] = {}
     for arg, bundle in shape.bundles.items():
-        iface = served.get(compat_key(arg))
+        iface = ifaces.get(compat_key(arg))
         if iface is None:
             raise Unsupported(f"{what}: the virtualizer does not serve {arg}")
         exports = []
@@ -122,18 +130,14 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
                 raise Unsupported(f"{what}: {arg} {fname} has core type {wants}, the virtualizer's "
                                   f"{ours.exports[name]}")
             exports.append((fname, fused_func(name)))
-            if target.info.kind == "alias core export":
+            if target.info.kind == "alias core export":  # a shim trampoline: remember its slot
                 slot_fill[(id(target.refs[0]), target.info.name or "")] = fused_func(name)
         replace[id(bundle)] = new_core_exports(exports)
     for shim, actual in shape.fixups:
         slots = [(n, slot_fill.get((id(shim), n), actual.refs[k])) for n, k in actual.info.named]
         if any(t is not actual.refs[k] for (_, t), (_, k) in zip(slots, actual.info.named)):
             replace[id(actual)] = new_core_exports(slots)
-
-    items = _assemble(comp.items, shape, block, replace, new_instantiate(
-        m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, shape.adapter)]), imports, what)
-    data = encode_component(items)
-    return Fused(data, sorted(shape.bundles), plan.host, plan.missing)
+    return replace
 
 
 def _check_other_arguments(shape: AdapterShape, ctype: ComponentType, what: str) -> None:
@@ -159,10 +163,17 @@ class _Block:
         self.items: list[Item] = []
         self.shim: Item | None = None
         self.pending: list[tuple[Binding, Item]] = []   # host functions needing our realloc
+        self.aliases: dict[str, Item] = {}               # the core's exports aliased so far
 
     def add(self, item: Item) -> Item:
         self.items.append(item)
         return item
+
+    def fused(self, core: Item, name: str) -> Item:
+        """The core export `name` as a core function (aliased once)."""
+        if name not in self.aliases:
+            self.aliases[name] = self.add(new_alias_core_export(core, name, "core func"))
+        return self.aliases[name]
 
     def shim_slots(self, bindings: list[Binding]) -> list[Item]:
         """The shim's trampolines for `bindings` (lowered with our realloc later)."""

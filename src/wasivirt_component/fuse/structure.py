@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..compose.names import compat_key, split_name
+from ..virt.names import BRIDGE_MODULE
 from .items import Component, Item, Unsupported
 
 # The interfaces whose lowered imports the fused virtualizer answers (WASI 0.2). The wall
@@ -50,6 +51,8 @@ class AdapterShape:
 
 
 def find_adapter(child: Component, what: str) -> AdapterShape:
+    if any(i.info.kind == "instantiate" and i.named_target(BRIDGE_MODULE) is not None for i in child.items):
+        raise Unsupported(f"{what} already has a fused virtualizer inside (compose the original program)")
     candidates = [i for i in child.items if i.info.kind == "instantiate"
                   and any(served(n) for n, _ in i.info.named)]
     if not candidates:
