@@ -7,7 +7,14 @@ virtualizer, and a file read one `memory.copy`. `Unsupported` says why a child c
 fused (the pipeline then falls back to the composed mode, or refuses a forced fused link).
 Modules: `items` (the component as rewritable definitions), `structure` (finding the
 adapter), `host` (binding the virtualizer's host imports), `modules` (generated helper
-modules), `coretypes` (core signatures), `splice` (the rewrite itself).
+modules), `coretypes` (core signatures), `splice` (the rewrite itself), `skeleton`
+(validating the result without compiling its code).
+
+What is not done yet: flat WASI 0.2 components (several core instances importing WASI,
+each would need a front of its own per set of canonical options) fall back to the composed
+mode; host mounts copy twice (the host writes into the virtualizer's memory, then the
+bridge into the program's), where lowering the host's reads with the program's memory and
+realloc would let the host write straight into the program's buffer.
 """
 
 from __future__ import annotations
