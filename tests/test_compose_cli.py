@@ -1,6 +1,7 @@
 """`wasivirt compose CHILD --vfs SPEC -o OUT` end to end, through the CLI.
 
-Success paths run the composed program (wasmtime, and jco for a second runtime); every
+Success paths run the composed program (wasmtime, and jco for a second runtime: jco cannot
+load a fused, two-memory component, so that one is composed with `--link composed`); every
 bad input is one stderr line, exit code 2, and no output file.
 """
 
@@ -38,45 +39,54 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _compose(child: Path, spec_text: str, workdir: Path, name: str = "app",
-             env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], Path]:
+             env: dict[str, str] | None = None, link: str | None = None,
+             ) -> tuple[subprocess.CompletedProcess[str], Path]:
     spec = workdir / f"{name}_spec.py"
     spec.write_text(spec_text)
     out = workdir / f"{name}.wasm"
-    proc = run_cli("compose", child, "--vfs", spec, "-o", out, env=env, timeout=1800)
+    proc = run_cli("compose", child, "--vfs", spec, "-o", out, *(["--link", link] if link else []),
+                   env=env, timeout=1800)
     return proc, out
 
 
-@pytest.fixture(scope="module")
-def semantics_app(tmp_path_factory: pytest.TempPathFactory, probe: Path, assets: Path) -> Path:
-    spec = f"""
+SEMANTICS_SPEC = """
 from wasivirt_component import VFS
 
 vfs = VFS()
 with vfs.dir("/etc") as etc:
     etc.file("app.toml", "debug = false\\n", read_only=True)
     etc.file("motd", "welcome\\n")
-vfs.embed("/assets", {str(assets)!r})
+vfs.embed("/assets", {assets!r})
 vfs.dir("/work")
 """
-    proc, out = _compose(probe, spec, tmp_path_factory.mktemp("semantics"),
-                         env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+
+
+@pytest.fixture(scope="module", params=["fused", "composed"])
+def semantics_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, probe: Path,
+                  assets: Path) -> Path:
+    proc, out = _compose(probe, SEMANTICS_SPEC.format(assets=str(assets)), tmp_path_factory.mktemp("semantics"),
+                         env={"SOURCE_DATE_EPOCH": str(EPOCH)}, link=request.param)
     assert proc.returncode == 0, proc.stderr
     return out
 
 
-def test_compose_prints_a_summary_and_inspect_reports_isolation(semantics_app: Path, probe: Path,
-                                                                tmp_path: Path, assets: Path) -> None:
+@pytest.mark.parametrize("link", ["fused", "composed"])
+def test_compose_prints_a_summary_and_inspect_reports_isolation(probe: Path, tmp_path: Path, assets: Path,
+                                                                link: str) -> None:
     proc, out = _compose(probe, f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/a', {str(assets)!r})\n",
-                         tmp_path)
+                         tmp_path, link=None if link == "fused" else link)  # fused is the default here
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("virtualized: io/error, io/streams, ")
-    assert "filesystem/types" in lines[0] and "filesystem/preopens" in lines[0]
-    assert lines[1].startswith("from the host: ") and "filesystem" not in lines[1]
-    assert lines[2] == f"{out}: {out.stat().st_size} bytes, validated; no host filesystem access"
+    assert lines[0].startswith(f"linked: {link} (")
+    assert lines[1].startswith("virtualized: io/error, io/streams, ")
+    assert "filesystem/types" in lines[1] and "filesystem/preopens" in lines[1]
+    assert lines[2].startswith("from the host: ") and "filesystem" not in lines[2]
+    assert lines[3] == f"{out}: {out.stat().st_size} bytes, validated; no host filesystem access"
+    assert proc.stderr == ""  # no fallback note
     report = json.loads(wasivirt("inspect", str(out), "--json").stdout)
     assert report["component"]["host_filesystem"] is False
     assert report["component"]["filesystem_imports"] == []
+    assert report["component"]["link"] == link
     assert [e["name"] for e in report["component"]["exports"]] == ["wasi:cli/run@0.2.12"]
     world = wasivirt("inspect", str(out), "--wit").stdout.split("world root {", 1)[1].split("}", 1)[0]
     assert "import wasi:cli/stdout@0.2.12;" in world and "export wasi:cli/run@0.2.12;" in world
@@ -170,16 +180,30 @@ sys.exit(run_file(probe, RunOptions(args=args, dirs=[Preopen(host, "/", read_onl
 """
 
 
-def test_jco_runs_the_composed_program_too(semantics_app: Path) -> None:
-    # componentize-py's CPython (inside the virtualizer) uses extended-const, which
+def _jco_run(app: Path) -> subprocess.CompletedProcess[str]:
+    # componentize-py's CPython (inside a virtualizer) uses extended-const, which
     # Node 20 keeps behind a flag; jco passes JCO_RUN_ARGS to the node it starts.
     env = {**os.environ, "JCO_RUN_ARGS": "--experimental-wasm-extended-const"}
-    proc = subprocess.run(toolchain.jco_command() + ["run", str(semantics_app), "cat /etc/app.toml",
-                                                     "ls /assets", "cat /nope"],
+    return subprocess.run(toolchain.jco_command() + ["run", str(app), "cat /etc/app.toml", "ls /assets", "cat /nope"],
                           capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_jco_runs_the_composed_program_too(tmp_path: Path, probe: Path, assets: Path) -> None:
+    proc, app = _compose(probe, SEMANTICS_SPEC.format(assets=str(assets)), tmp_path, link="composed")
+    assert proc.returncode == 0, proc.stderr
+    proc = _jco_run(app)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         "/etc/app.toml: debug = false\\n", "/assets: 2 entries", "  css d", "  logo.txt f", "/nope: ENOENT"]
+
+
+def test_jco_cannot_load_a_fused_program(tmp_path: Path, probe: Path, assets: Path) -> None:
+    """What README and `compose --link` say: a fused component has two memories, which jco
+    (and Node 20) refuse; the jco path is `--link composed`."""
+    proc, app = _compose(probe, SEMANTICS_SPEC.format(assets=str(assets)), tmp_path, link="fused")
+    assert proc.returncode == 0, proc.stderr
+    proc = _jco_run(app)
+    assert proc.returncode != 0 and "multiple memories" in proc.stderr
 
 
 THREADS_WAT = """

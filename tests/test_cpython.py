@@ -2,7 +2,8 @@
 
 Uses examples/cpython: its fetch script (downloads and trims the interpreter and stdlib),
 its spec and its app. A second variant ships the stdlib as one stored zip that CPython
-imports with zipimport, which reads the archive at random offsets.
+imports with zipimport, which reads the archive at random offsets. The example runs with
+the virtualizer fused into the interpreter's component (the default) and composed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from support.cbuild import CACHE
 from support.cli import run_cli
-from support.vfsapps import Outcome, wasivirt
+from support.vfsapps import LINKS, Outcome, wasivirt
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cpython"
 EXPECTED = """\
@@ -44,8 +45,8 @@ def cpython() -> Path:
     return dest
 
 
-def _compose(child: Path, spec: Path, out: Path, env: dict[str, str]) -> None:
-    proc = run_cli("compose", child, "--vfs", spec, "-o", out, "-q", env=env, timeout=1800)
+def _compose(child: Path, spec: Path, out: Path, env: dict[str, str], link: str = "auto") -> None:
+    proc = run_cli("compose", child, "--vfs", spec, "-o", out, "-q", "--link", link, env=env, timeout=1800)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -53,10 +54,11 @@ def _run(app: Path, *dirs: str) -> Outcome:
     return wasivirt("run", str(app), "--env", "PYTHONHOME=/usr/local", *dirs, "--", "/app/main.py")
 
 
-def test_cpython_runs_its_stdlib_and_script_from_the_vfs(tmp_path: Path, cpython: Path) -> None:
+@pytest.mark.parametrize("link", LINKS)
+def test_cpython_runs_its_stdlib_and_script_from_the_vfs(tmp_path: Path, cpython: Path, link: str) -> None:
     """The example: stdlib and app from the image, the report into a mounted host directory."""
     app = tmp_path / "python.wasm"
-    _compose(cpython / "python3.11.wasm", EXAMPLE / "spec.py", app, {"CPYTHON_DIR": str(cpython)})
+    _compose(cpython / "python3.11.wasm", EXAMPLE / "spec.py", app, {"CPYTHON_DIR": str(cpython)}, link)
     out = tmp_path / "out"
     out.mkdir()
     (out / "earlier.secret").write_text("hidden from the app\n")

@@ -2,8 +2,9 @@
 
 (a) natively: the tree is a real host directory preopened as `/`;
 (b) virtually: the same tree embedded by `wasivirt compose` (spec: `vfs.embed("/", tree)`).
-Both must print the same thing and exit the same way. Host timestamps and inode numbers
-differ by design, so the probe never prints them. The command lists live in
+Both must print the same thing and exit the same way, with the virtualizer linked either
+way (fused into the program's component, or composed as its own). Host timestamps and inode
+numbers differ by design, so the probe never prints them. The command lists live in
 `support/probes.py` (the mount tests run them too).
 """
 
@@ -16,7 +17,7 @@ import pytest
 
 from support.cbuild import compile_c
 from support.probes import BIG, PROBES, make_tree
-from support.vfsapps import compose, run_app, run_native
+from support.vfsapps import LINKS, compose, run_app, run_native
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def virtual(tmp_path_factory: pytest.TempPathFactory, probe: Path, tree: Path) -> Path:
+@pytest.fixture(scope="module", params=LINKS)
+def virtual(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, probe: Path,
+            tree: Path) -> Path:
     spec = f"""
 from wasivirt_component import VFS
 
@@ -41,7 +43,7 @@ vfs = VFS()
 vfs.embed("/", {str(tree)!r})
 vfs.dir("/scratch")   # writable on both sides
 """
-    return compose(probe, spec, tmp_path_factory.mktemp("diffapp"))
+    return compose(probe, spec, tmp_path_factory.mktemp("diffapp"), link=request.param)
 
 
 @pytest.fixture

@@ -212,8 +212,9 @@ def test_json_for_a_component(cli, hello):
     assert (doc["schema"], doc["kind"], doc["module"]) == (1, "component", None)
     comp = doc["component"]
     assert list(comp) == ["world", "wasi_versions", "host_filesystem", "filesystem_imports",
-                          "mounts", "imports", "exports"]
+                          "mounts", "link", "imports", "exports"]
     assert comp["world"] == "command" and comp["host_filesystem"] is True and comp["mounts"] == []
+    assert comp["link"] is None  # not composed by wasivirt
     assert comp["wasi_versions"] == ["0.2.12"]
     assert comp["imports"][0] == {"name": "wasi:cli/environment@0.2.12", "sort": "instance",
                                   "package": "wasi:cli", "interface": "environment",
@@ -229,7 +230,7 @@ def test_json_is_documented():
     for key in ("schema", "file", "size", "kind", "module", "component", "role", "wasi",
                 "threads", "shared_memory", "thread_spawn", "preview1_imports", "other_imports",
                 "exports", "world", "wasi_versions", "host_filesystem", "filesystem_imports",
-                "mounts", "guest", "host", "path", "read_only", "hide",
+                "mounts", "guest", "host", "path", "read_only", "hide", "link",
                 "imports", "sort", "package", "interface", "version"):
         assert f"`{key}`" in doc, key
 

@@ -1,7 +1,8 @@
 """Host mounts (`vfs.mount`): a host directory passed through at run time, with a policy.
 
-Differential first: the C probe runs natively on a host directory and through a
-read-write mount of a copy of it; the output and the host directories afterwards must be
+Every test runs with the virtualizer fused into the program's component and composed as
+its own (`link`). Differential first: the C probe runs natively on a host directory and
+through a read-write mount of a copy of it; the output and the host directories afterwards must be
 identical. Then the policy (read-only, hidden names, no escape through `..` or symlinks),
 where mounts can sit (`/`, a single file, under an embedded read-only tree), and what
 happens without the host directory (`wasivirt run` refuses; another runtime gets
@@ -21,7 +22,7 @@ import pytest
 from support.cbuild import compile_c
 from support.httpserve import wasmtime_cli
 from support.probes import PROBES, make_tree
-from support.vfsapps import Outcome, compose, run_native, wasivirt
+from support.vfsapps import LINKS, Outcome, compose, run_native, wasivirt
 
 
 def snapshot(root: Path) -> dict:
@@ -41,6 +42,11 @@ def run_mounted(app: Path, host_dir: Path, *args: str, name: str = "data") -> Ou
     return wasivirt("run", str(app), "--dir", f"{host_dir}::{name}", "--", *args)
 
 
+@pytest.fixture(scope="module", params=LINKS)
+def link(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def probe(adapted) -> Path:
     return adapted(compile_c("fsprobe.c"))
@@ -56,9 +62,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def root_mount(tmp_path_factory: pytest.TempPathFactory, probe: Path) -> Path:
+def root_mount(tmp_path_factory: pytest.TempPathFactory, probe: Path, link: str) -> Path:
     spec = 'from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount("/", host="data")\n'
-    return compose(probe, spec, tmp_path_factory.mktemp("rootmount"))
+    return compose(probe, spec, tmp_path_factory.mktemp("rootmount"), link=link)
 
 
 # -- differential: a read-write mount at / behaves like wasmtime's own preopen ----------------------
@@ -76,12 +82,14 @@ def test_a_mount_at_root_matches_native(probe, root_mount, tree, tmp_path, probe
     assert snapshot(mounted_dir) == snapshot(native_dir)  # the host holds the same bytes
 
 
-def test_composed_output_imports_the_host_filesystem_and_records_the_mount(root_mount, wasivirt_exe):
+def test_composed_output_imports_the_host_filesystem_and_records_the_mount(root_mount, wasivirt_exe, link):
     proc = subprocess.run([str(wasivirt_exe), "inspect", str(root_mount), "--json"], capture_output=True,
                           text=True, check=True)
     component = json.loads(proc.stdout)["component"]
     assert component["host_filesystem"] is True
     assert component["mounts"] == [{"guest": "/", "host": "data", "path": ".", "read_only": False, "hide": []}]
+    assert component["link"] == link
+    assert set(component["filesystem_imports"]) == {"wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"}
     human = subprocess.run([str(wasivirt_exe), "inspect", str(root_mount)], capture_output=True, text=True,
                            check=True, env={**os.environ, "COLUMNS": "200"}).stdout
     assert "mount /" in human and "host preopen 'data' (read-write); run with --dir HOST_DIR::data" in human
@@ -90,7 +98,7 @@ def test_composed_output_imports_the_host_filesystem_and_records_the_mount(root_
 # -- policy -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def policy_app(tmp_path_factory: pytest.TempPathFactory, probe: Path) -> Path:
+def policy_app(tmp_path_factory: pytest.TempPathFactory, probe: Path, link: str) -> Path:
     spec = """
 from wasivirt_component import VFS
 vfs = VFS()
@@ -99,7 +107,7 @@ vfs.mount("/rw", host="data", hide=["*.key", "secret"])
 vfs.mount("/ro", host="data", read_only=True)
 vfs.mount("/sub", host="data", path="inner")
 """
-    return compose(probe, spec, tmp_path_factory.mktemp("policy"))
+    return compose(probe, spec, tmp_path_factory.mktemp("policy"), link=link)
 
 
 @pytest.fixture
@@ -164,11 +172,11 @@ def test_symlinks_and_dot_dot_never_leave_the_mount(policy_app, host):
 
 # -- where mounts can sit -----------------------------------------------------------------------------
 
-def test_a_single_file_mount(probe, tmp_path):
+def test_a_single_file_mount(probe, tmp_path, link):
     (tmp_path / "host").mkdir()
     (tmp_path / "host" / "config.json").write_text('{"mode": "host"}\n')
     spec = 'from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount("/etc/config.json", host="cfg", path="config.json")\n'
-    app = compose(probe, spec, tmp_path)
+    app = compose(probe, spec, tmp_path, link=link)
     out = run_mounted(app, tmp_path / "host", "cat /etc/config.json", "stat /etc/config.json", "ls /etc",
                       "append /etc/config.json more", "cat /etc/config.json/x", name="cfg")
     assert out.code == 0, out.stderr
@@ -180,14 +188,14 @@ def test_a_single_file_mount(probe, tmp_path):
     assert lines[-1] == "/etc/config.json/x: ENOTDIR"
 
 
-def test_a_mount_under_an_embedded_read_only_tree(probe, tmp_path):
+def test_a_mount_under_an_embedded_read_only_tree(probe, tmp_path, link):
     (tmp_path / "app" / "data").mkdir(parents=True)
     (tmp_path / "app" / "code.py").write_text("print('embedded')\n")
     (tmp_path / "app" / "data" / "shadowed.txt").write_text("embedded data\n")
     (tmp_path / "host").mkdir()
     spec = ('from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed("/app", "app")\n'
             'vfs.mount("/app/data", host="out")\n')
-    app = compose(probe, spec, tmp_path)
+    app = compose(probe, spec, tmp_path, link=link)
     out = run_mounted(app, tmp_path / "host", "write /app/data/report.txt done", "ls /app/data",
                       "write /app/new.txt no", "cat /app/code.py", name="out")
     assert out.code == 0, out.stderr

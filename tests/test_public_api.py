@@ -29,7 +29,7 @@ def _public_members(module: types.ModuleType) -> list[str]:
 def test_compose_all_is_exactly_its_public_members() -> None:
     assert compose.__all__ == _public_members(compose)
     assert compose.__all__ == [
-        "ComponentInfo", "ComponentType", "CompositionGraph", "ExportRef", "import_dependencies",
+        "children", "ComponentInfo", "ComponentType", "CompositionGraph", "ExportRef", "import_dependencies",
         "ImportRef", "InstanceNode", "Package", "plug", "PlugResult", "read_component", "skeleton",
         "Source", "Stub", "STUB_MODULE_NAME", "trap_stub"]
 
@@ -76,6 +76,7 @@ LAYERS = [
     {"cli"},
     {"pipeline"},
     {"adapt", "run", "inspect", "inspect_view", "check", "oci"},
+    {"fuse"},
     {"virt"},
     {"image"},
     {"compose"},

@@ -222,6 +222,20 @@ def test_stat_at_nofollow(root, path, expected):
     assert result == expected
 
 
+def test_paths_deeper_than_the_walks_inline_buffers(root):
+    """The path walk keeps 32 components and 32 directories on the stack, then moves to
+    the heap: long paths and deep `..` chains resolve the same either side of that."""
+    assert root.stat_at(FOLLOW, "./" * 100 + "f.txt")[0] == TYPE_REGULAR
+    assert root.stat_at(FOLLOW, "d/" + "sub/../" * 40 + "g.txt")[0] == TYPE_REGULAR
+    assert code(root.stat_at, FOLLOW, "d/" + "sub/../" * 40 + "nope") == "no-entry"
+    nested = "/".join(f"n{i}" for i in range(70))
+    for depth in range(1, 71):
+        root.create_directory_at("/".join(f"n{i}" for i in range(depth)))
+    assert root.stat_at(FOLLOW, nested)[0] == TYPE_DIRECTORY
+    assert root.stat_at(FOLLOW, nested + "/.." * 70 + "/f.txt")[0] == TYPE_REGULAR
+    assert code(root.stat_at, FOLLOW, nested + "/.." * 71) == "not-permitted"
+
+
 def test_sandbox_is_the_descriptor_not_the_image_root(root):
     d = root.open_at(FOLLOW, "d", 0, READ)
     assert code(d.open_at, FOLLOW, "../f.txt", 0, READ) == "not-permitted"

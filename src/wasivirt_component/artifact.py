@@ -1,10 +1,12 @@
 """What a composed artifact says about itself, in a custom section at its top level.
 
 Every component `wasivirt compose` writes carries a `wasivirt-artifact` custom section:
-JSON `{"version": 1, "created": SECONDS, "mounts": [{guest, host, path, read_only, hide}]}`.
-`created` is the time the tree was composed (its files' timestamps: `$SOURCE_DATE_EPOCH`,
-else the compose time), so a registry artifact can carry a creation time derived from its
-content; `mounts` lists the host mounts it needs. Runtimes ignore the section;
+JSON `{"version": 1, "created": SECONDS, "link": "fused"|"composed", "mounts": [{guest,
+host, path, read_only, hide}]}`. `created` is the time the tree was composed (its files'
+timestamps: `$SOURCE_DATE_EPOCH`, else the compose time), so a registry artifact can carry
+a creation time derived from its content; `link` says how the virtualizer is linked (a
+record without it predates fused linking: composed); `mounts` lists the host mounts it
+needs. Runtimes ignore the section;
 `wasivirt inspect` shows it, `wasivirt run` refuses to start, in one line, when a mount's
 preopen is not given, and `wasivirt publish` uses `created`. It sits at the ground floor
 because the commands that read it (run, inspect, publish) sit below the pipeline that
@@ -23,6 +25,7 @@ from .errors import BinaryFormatError
 
 SECTION = "wasivirt-artifact"
 VERSION = 1
+LINKS = ("composed", "fused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +48,12 @@ class ArtifactRecord:
 
     created: int                       # seconds since the epoch
     mounts: tuple[MountRecord, ...] = field(default_factory=tuple)
+    link: str = "composed"             # "composed": its own component; "fused": inside the child's
 
 
 def artifact_section(record: ArtifactRecord) -> bytes:
     """The custom section recording `record` (append it to a component)."""
-    payload = json.dumps({"version": VERSION, "created": record.created,
+    payload = json.dumps({"version": VERSION, "created": record.created, "link": record.link,
                           "mounts": [m.to_json() for m in record.mounts]},
                          sort_keys=True, separators=(",", ":")).encode()
     return section(0, name(SECTION) + payload)
@@ -76,8 +80,11 @@ def _parse(payload: bytes) -> ArtifactRecord | None:
         doc = json.loads(payload)
         mounts = tuple(MountRecord(m["guest"], m["host"], m["path"], bool(m["read_only"]), tuple(m["hide"]))
                        for m in doc["mounts"])
-        return ArtifactRecord(int(doc["created"]), mounts)
-    except (ValueError, KeyError, TypeError):
+        link = doc.get("link", "composed")
+        if link not in LINKS:
+            return None
+        return ArtifactRecord(int(doc["created"]), mounts, link)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

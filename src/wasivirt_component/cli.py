@@ -207,6 +207,11 @@ def compose(
     precompile: Annotated[bool, typer.Option(
         "--precompile", help="Also compile the whole output now (slow once), so `wasivirt run` "
                              "starts at once.")] = False,
+    link: Annotated[str, typer.Option(
+        "--link", metavar="auto|fused|composed",
+        help="fused: the virtualizer inside the child's component (wasip1 programs; reads are "
+             "memory copies; needs multi-memory: wasmtime yes, Node 20/jco no). composed: its own "
+             "component (any child, any runtime). auto: fused where possible.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
 ) -> None:
     """Give a WASI program a virtual filesystem by composition."""
@@ -214,11 +219,16 @@ def compose(
     from .pipeline import compose_files
 
     result = compose_files(child, vfs, output, progress=None if quiet else _spinner,
-                           precompile=precompile)
+                           precompile=precompile, link=link)
+    if result.note:
+        typer.echo(f"note: {result.note}", err=True)
     if quiet:
         return
     if result.adapted:
         typer.echo(f"adapted {child} with the preview1 adapter")
+    typer.echo("linked: fused (the virtualizer inside the child's component; runs on wasmtime; "
+               "for jco/Node 20 compose with --link composed)" if result.link == "fused"
+               else "linked: composed (the virtualizer as a component of its own)")
     typer.echo(f"virtualized: {', '.join(short(n) for n in result.virtualized) or 'nothing'}")
     typer.echo(f"from the host: {', '.join(short(n) for n in result.host_imports) or 'nothing'}")
     if result.trapped:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import names, toolchain
-from .artifact import MountRecord, read_mounts
+from .artifact import MountRecord, read_artifact
 from .binary.component_externs import ComponentExtern, read_component_externs
 from .binary.module import PREVIEW1, read_module
 from .binary.sections import WasmKind, detect_kind
@@ -88,6 +88,7 @@ class ComponentReport:
     imports: tuple[ExternReport, ...]
     exports: tuple[ExternReport, ...]
     mounts: tuple[MountRecord, ...] = ()  # host mounts a wasivirt composition records
+    link: str | None = None               # how wasivirt linked its virtualizer (None: not ours)
 
     @property
     def wasi_versions(self) -> tuple[str, ...]:
@@ -111,6 +112,7 @@ class ComponentReport:
             "host_filesystem": self.host_filesystem,
             "filesystem_imports": list(self.filesystem_imports),
             "mounts": [m.to_json() for m in self.mounts],
+            "link": self.link,
             "imports": [e.to_json() for e in self.imports],
             "exports": [e.to_json() for e in self.exports],
         }
@@ -167,8 +169,9 @@ def inspect_component(data: bytes, what: str = "component") -> ComponentReport:
     externs = read_component_externs(data, what)
     imports = tuple(ExternReport.of(e) for e in externs.imports)
     exports = tuple(ExternReport.of(e) for e in externs.exports)
+    record = read_artifact(data, what)
     return ComponentReport(world=_world(exports), imports=imports, exports=exports,
-                           mounts=tuple(read_mounts(data, what)))
+                           mounts=record.mounts if record else (), link=record.link if record else None)
 
 
 def inspect_bytes(data: bytes, file: str = "input") -> InspectReport:

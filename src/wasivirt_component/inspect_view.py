@@ -71,6 +71,11 @@ def _component_rows(table: Table, report: InspectReport, c: ComponentReport) -> 
             "yes: imports " + ", ".join(c.filesystem_imports), style="yellow"))
     else:
         table.add_row("host filesystem", Text("no: imports no wasi:filesystem", style="green"))
+    if c.link == "fused":
+        table.add_row("link", "fused: the virtualizer inside the program's component (two memories: runs "
+                              "on wasmtime; jco and Node 20 cannot load it, compose with --link composed)")
+    elif c.link == "composed":
+        table.add_row("link", "composed: the virtualizer as a component of its own (any runtime)")
     for m in c.mounts:
         policy = ["read-only" if m.read_only else "read-write"] + ([f"hides {' '.join(m.hide)}"] if m.hide else [])
         inside = "" if m.path == "." else f", path {m.path}"

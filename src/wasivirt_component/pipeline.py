@@ -2,8 +2,10 @@
 
 `compose_files` (`wasivirt compose CHILD --vfs SPEC`): adapt the child if it is a core
 module → refuse a child the wiring cannot virtualize (an HTTP handler) → evaluate the
-spec into an image → get the (cached) virtualizer and splice the image into its memory →
-compose virtualizer + child → validate with wasmtime → check isolation → write.
+spec into an image → link: fused (splice the fused virtualizer core and its image memory
+into the child's component, `fuse/`) where that applies, else composed (the cached
+virtualizer component with the image spliced into its memory, composed with the child) →
+validate with wasmtime → record the mode and mounts → check isolation → write.
 
 `plug_files` (`wasivirt plug`): read socket and plugs → compose → validate → write.
 """
@@ -17,9 +19,9 @@ from pathlib import Path
 from .adapt import adapt
 from .artifact import ArtifactRecord, MountRecord, artifact_section
 from .binary.component_externs import read_component_externs
-from .check import filesystem_imports, validate_component, validate_composition
+from .check import filesystem_imports, validate_component, validate_composition, validate_fused
 from .compose import ComponentInfo, PlugResult, plug, read_component
-from .errors import ValidationError
+from .errors import CompositionError, ValidationError
 from .fsutil import atomic_write_bytes, read_input
 from .virt.build import Progress
 
@@ -40,6 +42,9 @@ def plug_files(socket: str | os.PathLike[str], plugs: list[str | os.PathLike[str
     return result
 
 
+LINK_MODES = ("auto", "composed", "fused")
+
+
 @dataclass(frozen=True)
 class ComposeResult:
     """What `compose_files` wrote and how the child's imports were satisfied."""
@@ -50,39 +55,63 @@ class ComposeResult:
     host_imports: list[str]
     trapped: list[str]  # child imports tied to wasi:io (sockets): stubbed, every call traps
     mounts: list[MountRecord] = field(default_factory=list)  # host mounts (recorded in the output)
+    link: str = "composed"   # "fused": the virtualizer inside the child's component
+    note: str | None = None  # why an automatic choice fell back to the composed mode
+
+
+@dataclass(frozen=True)
+class _Linked:
+    data: bytes
+    virtualized: list[str]
+    trapped: list[str] = field(default_factory=list)
 
 
 def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
                   output: str | os.PathLike[str], *, progress: Progress = None,
-                  precompile: bool = False) -> ComposeResult:
+                  precompile: bool = False, link: str = "auto") -> ComposeResult:
     """`wasivirt compose`: the child with the spec's virtual filesystem, written atomically.
 
-    Validation compiles the child and the bare virtualizer once each (cached; the image
-    splice adds only data segments) and the wiring over their type skeletons; `precompile`
-    also compiles the whole output, which then starts instantly under `wasivirt run`.
-    `progress` is shown while the virtualizer is built (once per installation).
+    `link`: "fused" puts the virtualizer's core instances inside the child's component
+    (`fuse/`: wasip1 programs adapted by the preview1 adapter; a read is one memory copy;
+    needs a runtime with multi-memory); "composed" links it as a component of its own, for
+    any child and any runtime; "auto" (the default) is fused where the splice applies, else
+    composed with `note` saying why. A forced "fused" the child does not allow is an error.
+
+    Validation compiles no more than it must: composed, the child and the bare virtualizer
+    once each (cached) and the wiring over their type skeletons; fused, every core module
+    validated without compiling and the wiring over code-less skeletons. `precompile` also
+    compiles the whole output, which then starts instantly under `wasivirt run`. `progress`
+    is shown while the virtualizer is built (once per installation).
     """
     from .image import decode_image, encode_image, load_spec
-    from .virt.build import virtualizer_component
-    from .virt.splice import splice_image
-    from .virt.wiring import check_child, virtualize
+    from .virt.wiring import check_child
 
+    if link not in LINK_MODES:
+        raise CompositionError(f"unknown link mode {link!r}; use one of {', '.join(LINK_MODES)}")
     adaptation = adapt(read_input(child, "wasm"), what=str(child))
     child_info = read_component(adaptation.data, str(child))
     check_child(child_info)  # before the spec runs and the virtualizer is built
     vfs = load_spec(spec)
     image = encode_image(vfs)
-    bare = read_component(virtualizer_component(progress=progress), "virtualizer")
-    # The splice adds data segments only: the spliced virtualizer has the bare one's type.
-    virtualizer = ComponentInfo(bare.type, splice_image(bare.data, image), bare.name)
     mounts = [MountRecord(guest, m.host, m.path, m.read_only, m.hide) for guest, m in vfs.mounts()]
-
-    wiring = virtualize(child_info, virtualizer, host_filesystem=bool(mounts))
     name = Path(output).name
-    validate_composition([(child_info.name, child_info.data), (bare.name, bare.data)],
-                         lambda: wiring.encode(skeletons=True), name)
-    record = ArtifactRecord(decode_image(image).header.seconds, tuple(mounts))
-    data = wiring.encode() + artifact_section(record)
+
+    linked, mode, note = None, "composed", None
+    if link != "composed":
+        from .fuse import Unsupported
+        try:
+            linked, mode = _fused(child_info, image, bool(mounts), name, progress), "fused"
+        except (Unsupported, ValidationError) as exc:
+            reason = str(exc) if isinstance(exc, Unsupported) else \
+                f"the fused output did not validate (a wasivirt bug, please report it): {exc}"
+            if link == "fused":
+                raise CompositionError(f"{child}: cannot link fused: {reason}") from None
+            note = f"linked composed, not fused: {reason}"
+    if linked is None:
+        linked = _composed(child_info, image, bool(mounts), name, progress)
+
+    record = ArtifactRecord(decode_image(image).header.seconds, tuple(mounts), mode)
+    data = linked.data + artifact_section(record)
     if precompile:
         validate_component(data, name)
     imports = [e.name for e in read_component_externs(data, name).imports]
@@ -91,5 +120,34 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
         raise ValidationError(f"{name}: isolation check failed: the composition imports "
                               f"{', '.join(leaked)} although the spec declares no host mount")
     atomic_write_bytes(output, data)
-    return ComposeResult(data, not adaptation.already_component, wiring.virtualized, imports,
-                         wiring.trapped, mounts)
+    return ComposeResult(data, not adaptation.already_component, linked.virtualized, imports,
+                         linked.trapped, mounts, mode, note)
+
+
+def _composed(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
+              progress: Progress) -> _Linked:
+    """The virtualizer component (its image spliced in) composed with the child."""
+    from .virt.build import virtualizer_component
+    from .virt.splice import splice_image
+    from .virt.wiring import virtualize
+
+    bare = read_component(virtualizer_component(progress=progress), "virtualizer")
+    # The splice adds data segments only: the spliced virtualizer has the bare one's type.
+    virtualizer = ComponentInfo(bare.type, splice_image(bare.data, image), bare.name)
+    wiring = virtualize(child, virtualizer, host_filesystem=host_filesystem)
+    validate_composition([(child.name, child.data), (bare.name, bare.data)],
+                         lambda: wiring.encode(skeletons=True), name)
+    return _Linked(wiring.encode(), wiring.virtualized, wiring.trapped)
+
+
+def _fused(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
+           progress: Progress) -> _Linked:
+    """The fused virtualizer spliced into the child (raises `fuse.Unsupported`)."""
+    from .fuse import fuse
+    from .fuse.structure import served
+    from .virt.build import fused_core_module
+
+    result = fuse(child.data, fused_core_module(progress=progress), image,
+                  host_filesystem=host_filesystem, what=child.name)
+    validate_fused(result.data, name)
+    return _Linked(result.data, [n for n in child.type.imports if served(n)])

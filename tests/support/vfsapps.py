@@ -34,12 +34,20 @@ def run_app(app: Path, *args: str) -> Outcome:
     return wasivirt("run", str(app), "--", *args)
 
 
-def compose(child: Path, spec_text: str, workdir: Path, name: str = "app") -> Path:
-    """Write `spec_text` as `workdir/NAME.spec.py` and compose `child` with it."""
+LINKS = ["fused", "composed"]  # the two ways to link the virtualizer; tests run both
+
+
+def compose(child: Path, spec_text: str, workdir: Path, name: str = "app", link: str = "auto") -> Path:
+    """Write `spec_text` as `workdir/NAME.spec.py` and compose `child` with it; a forced
+    `link` must be the one the output records."""
     spec = workdir / f"{name}.spec.py"
     spec.write_text(spec_text)
     out = workdir / f"{name}.wasm"
-    result = wasivirt("compose", str(child), "--vfs", str(spec), "-o", str(out), "-q")
+    result = wasivirt("compose", str(child), "--vfs", str(spec), "-o", str(out), "-q", "--link", link)
     if result.code != 0:
         raise AssertionError(f"compose failed ({result.code}): {result.stderr}")
+    if link != "auto":
+        from wasivirt_component.artifact import read_artifact
+        record = read_artifact(out.read_bytes())
+        assert record is not None and record.link == link, record
     return out

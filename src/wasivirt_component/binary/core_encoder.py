@@ -33,7 +33,7 @@ Bytes = bytes | bytearray | memoryview
 
 # Section ids, in the order the spec requires them.
 _SEC_CUSTOM, _SEC_TYPE, _SEC_IMPORT, _SEC_FUNCTION, _SEC_TABLE, _SEC_MEMORY = 0, 1, 2, 3, 4, 5
-_SEC_GLOBAL, _SEC_EXPORT, _SEC_START, _SEC_CODE, _SEC_DATA, _SEC_DATACOUNT = 6, 7, 8, 10, 11, 12
+_SEC_GLOBAL, _SEC_EXPORT, _SEC_START, _SEC_ELEM, _SEC_CODE, _SEC_DATA, _SEC_DATACOUNT = 6, 7, 8, 9, 10, 11, 12
 _END = b"\x0b"
 
 
@@ -213,6 +213,7 @@ class CoreModule:
     _export_names: set[str] = field(default_factory=set)
     _start: int | None = None
     _data: list[_Data] = field(default_factory=list)
+    _elems: list[bytes] = field(default_factory=list)
     _customs: list[tuple[str, bytes]] = field(default_factory=list)
     _imported_funcs: int = 0
     _imported_tables: int = 0
@@ -306,6 +307,16 @@ class CoreModule:
         self._data.append(_Data(payload, memory, expr))
         return len(self._data) - 1
 
+    def add_elem(self, table: int, offset: int, funcs: Sequence[int]) -> int:
+        """An active element segment: `funcs` into funcref table `table` from `offset`."""
+        offset_expr = op.i32_const(offset) + _END
+        indices = vec(uleb(f) for f in funcs)
+        if table == 0:  # flags 0: table 0, funcref, function indices
+            self._elems.append(b"\x00" + offset_expr + indices)
+        else:           # flags 2: an explicit table, elemkind funcref (0x00)
+            self._elems.append(b"\x02" + uleb(table) + offset_expr + b"\x00" + indices)
+        return len(self._elems) - 1
+
     def add_custom(self, section_name: str, payload: bytes) -> None:
         self._customs.append((section_name, payload))
 
@@ -355,6 +366,8 @@ class CoreModule:
             add(_SEC_EXPORT, vec(self._exports))
         if self._start is not None:
             add(_SEC_START, uleb(self._start))
+        if self._elems:
+            add(_SEC_ELEM, vec(self._elems))
         if any(seg.offset_expr is None for seg in self._data):
             add(_SEC_DATACOUNT, uleb(len(self._data)))
         if self._funcs:

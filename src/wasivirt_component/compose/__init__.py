@@ -19,9 +19,10 @@ from .plug import PlugResult, plug
 from .reader import ComponentInfo, read_component
 from .stub import STUB_MODULE_NAME, Stub, skeleton, trap_stub
 from .types import ComponentType
-from .walk import import_dependencies
+from .walk import children, import_dependencies
 
 __all__ = [
+    "children",
     "ComponentInfo",
     "ComponentType",
     "CompositionGraph",

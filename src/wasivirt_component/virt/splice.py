@@ -74,7 +74,14 @@ def splice_image(virtualizer: bytes | memoryview, image: bytes | memoryview) -> 
 
 
 def image_memory_module(code: bytes | memoryview, image: bytes | memoryview | None = None) -> bytes:
-    """The memory of a fused virtualizer: a core module defining and exporting `memory`,
+    """The image memory module's bytes (see `image_memory_parts`)."""
+    return b"".join(image_memory_parts(code, image))
+
+
+def image_memory_parts(code: bytes | memoryview, image: bytes | memoryview | None = None,
+                       ) -> list[bytes | memoryview]:
+    """The memory of a fused virtualizer, as the pieces of its binary: a core module
+    defining and exporting `memory`,
     with `image` and its splice record (at `__heap_base` of `code`, the fused core module
     from `build.fused_core_module`, which imports this memory) as data segments.
 
@@ -95,7 +102,8 @@ def image_memory_module(code: bytes | memoryview, image: bytes | memoryview | No
         m.add_data(_record(where, len(image)), offset=where.record)
         m.add_data(image, offset=where.image)
     m.export("memory", KIND_MEMORY, m.add_memory(Limits(pages, limits.maximum)))
-    return m.encode()
+    parts = m.encode_parts()[0]  # the image itself stays a view: joined once, by the container
+    return [memoryview(p) if isinstance(p, bytearray) else p for p in parts]
 
 
 def _exports(module: memoryview) -> dict[str, tuple[int, int]]:

@@ -31,10 +31,16 @@ typedef struct {
   uint32_t rel_end;
 } frame;
 
+/* Paths are short: the component stack and the frames start in buffers inside the walk
+ * (on the C stack) and move to the heap only when a path is deeper than that. */
+#define WALK_INLINE 32
+
 typedef struct {
   parts todo;
   frame *frames;
   size_t nframes, frames_cap;
+  part todo_inline[WALK_INLINE];
+  frame frames_inline[WALK_INLINE];
   uint8_t *rel;            /* the deepest host path seen */
   size_t rel_cap;
   wv_mount *mount;         /* the host mount the top frames are in */
@@ -43,31 +49,43 @@ typedef struct {
   size_t ntargets, targets_cap;
 } walk;
 
-static bool grow(void **items, size_t *cap, size_t need, size_t size) {
+/* Grow *items (cap elements of `size` bytes) to hold `need`; `inline_buf` is the buffer it
+ * may start in, which is never reallocated or freed. */
+static bool grow_from(void **items, size_t *cap, size_t need, size_t size, void *inline_buf) {
   if (need <= *cap) return true;
   size_t cap2 = *cap ? *cap * 2 : 16;
   while (cap2 < need) cap2 *= 2;
-  void *p = wv_realloc(*items, cap2 * size);
+  void *p;
+  if (*items && *items == inline_buf) {
+    p = wv_malloc(cap2 * size);
+    if (p) memcpy(p, *items, *cap * size);
+  } else {
+    p = wv_realloc(*items, cap2 * size);
+  }
   if (!p) return false;
   *items = p;
   *cap = cap2;
   return true;
 }
 
-static bool push(parts *s, const uint8_t *p, size_t len) {
-  if (!grow((void **)&s->items, &s->cap, s->n + 1, sizeof(part))) return false;
+static bool grow(void **items, size_t *cap, size_t need, size_t size) {
+  return grow_from(items, cap, need, size, 0);
+}
+
+static bool push(parts *s, const uint8_t *p, size_t len, part *inline_buf) {
+  if (!grow_from((void **)&s->items, &s->cap, s->n + 1, sizeof(part), inline_buf)) return false;
   s->items[s->n++] = (part){p, len};
   return true;
 }
 
 /* Push the non-empty components of `p` so that the first ends on top. */
-static bool push_components(parts *s, const uint8_t *p, size_t len) {
+static bool push_components(parts *s, const uint8_t *p, size_t len, part *inline_buf) {
   size_t start = s->n, i = 0;
   while (i < len) {
     while (i < len && p[i] == '/') i++;
     size_t j = i;
     while (j < len && p[j] != '/') j++;
-    if (j > i && !push(s, p + i, j - i)) return false;
+    if (j > i && !push(s, p + i, j - i, inline_buf)) return false;
     i = j;
   }
   for (size_t a = start, b = s->n; a + 1 < b; a++, b--) {  /* reverse: first on top */
@@ -79,7 +97,7 @@ static bool push_components(parts *s, const uint8_t *p, size_t len) {
 }
 
 static bool push_frame(walk *w, wv_node *node, uint32_t rel_end) {
-  if (!grow((void **)&w->frames, &w->frames_cap, w->nframes + 1, sizeof(frame))) return false;
+  if (!grow_from((void **)&w->frames, &w->frames_cap, w->nframes + 1, sizeof(frame), w->frames_inline)) return false;
   w->frames[w->nframes++] = (frame){node, rel_end};
   return true;
 }
@@ -144,14 +162,14 @@ static int expand(walk *w, const uint8_t *target, size_t tlen, bool last, bool *
   if (tlen == 0) return E_NO_ENTRY;
   if (target[0] == '/') return E_NOT_PERMITTED;
   if (last && target[tlen - 1] == '/') *trailing = true;
-  return push_components(&w->todo, target, tlen) ? WV_OK : E_INSUFFICIENT_MEMORY;
+  return push_components(&w->todo, target, tlen, w->todo_inline) ? WV_OK : E_INSUFFICIENT_MEMORY;
 }
 
 static int resolve(walk *w, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
                    wv_resolved *out) {
   bool trailing = path[len - 1] == '/';
   unsigned expansions = 0;
-  if (!push_components(&w->todo, path, len)) return E_INSUFFICIENT_MEMORY;
+  if (!push_components(&w->todo, path, len, w->todo_inline)) return E_INSUFFICIENT_MEMORY;
   while (w->todo.n) {
     frame top = w->frames[w->nframes - 1];
     if (!top.node && fast_path_allowed(w)) return hand_over(w, top.rel_end, trailing, follow, out);
@@ -281,7 +299,17 @@ int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool ke
   if (len == 0) return E_NO_ENTRY;
   if (path[0] == '/') return E_NOT_PERMITTED;
   if (has_nul(path, len)) return E_INVALID;
-  walk w = {0};
+  walk w;
+  w.todo = (parts){w.todo_inline, 0, WALK_INLINE};
+  w.frames = w.frames_inline;
+  w.nframes = 0;
+  w.frames_cap = WALK_INLINE;
+  w.rel = 0;
+  w.rel_cap = 0;
+  w.mount = 0;
+  w.base = 0;
+  w.targets = 0;
+  w.ntargets = w.targets_cap = 0;
   int err = push_frame(&w, d->node, 0) ? WV_OK : E_INSUFFICIENT_MEMORY;
   if (!d->node) {
     w.mount = out->mount = d->mount;
@@ -289,8 +317,8 @@ int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool ke
   }
   if (err == WV_OK) err = resolve(&w, path, len, follow, keep_last_link, out);
   if (err != WV_OK) wv_resolved_free(out);
-  wv_free(w.todo.items);
-  wv_free(w.frames);
+  if (w.todo.items != w.todo_inline) wv_free(w.todo.items);
+  if (w.frames != w.frames_inline) wv_free(w.frames);
   wv_free(w.rel);
   for (size_t i = 0; i < w.ntargets; i++) wv_free(w.targets[i]);
   wv_free(w.targets);

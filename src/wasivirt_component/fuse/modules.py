@@ -1,0 +1,85 @@
+"""The small core modules the splice adds besides the virtualizer's own, generated here.
+
+- `trap_module`: functions that trap, for the virtualizer's host imports the child can
+  never make it call (with no host mount, every `wasi:filesystem` one): the output then
+  imports nothing it does not need.
+- `shim_module` + `fixup_module`: the pair wit-component uses to break a cycle, for the
+  virtualizer's host imports that return lists or strings. Those are lowered with the
+  virtualizer's own `cabi_realloc`, which exists only once the virtualizer is instantiated,
+  and the virtualizer imports them: it imports the shim's trampolines (each a
+  `call_indirect` through the shim's table), and the fixup, instantiated afterwards, fills
+  the table with the real lowered functions.
+- `realloc_fixup_module`: puts the caller's (the preview1 adapter's) `cabi_import_realloc`
+  into slot 0 of the bridge's realloc table, once the adapter exists (`virt/bridge.py`).
+
+A few hundred bytes each, from our encoder: no compiler.
+"""
+
+from __future__ import annotations
+
+from ..binary.core_encoder import (
+    F32,
+    F64,
+    FUNCREF,
+    I32,
+    I64,
+    KIND_FUNC,
+    KIND_TABLE,
+    CoreModule,
+    FuncType,
+    Limits,
+    op,
+    trapping_body,
+)
+from ..virt.bridge import REALLOC_TYPE
+from ..virt.names import BRIDGE_REALLOC_TABLE
+from .coretypes import Signature
+
+SHIM_TABLE = "$imports"
+SHIM_ARG, ACTUAL_ARG = "shim", "actual"
+BRIDGE_ARG, CALLER_ARG = "bridge", "caller"
+CALLER_REALLOC = "cabi_import_realloc"
+_CODES = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
+
+
+def functype(sig: Signature) -> FuncType:
+    return FuncType(tuple(_CODES[t] for t in sig[0]), tuple(_CODES[t] for t in sig[1]))
+
+
+def trap_module(sigs: list[Signature]) -> bytes:
+    """Exports `"0"`, `"1"`, ...: a trapping function of each signature."""
+    m = CoreModule()
+    for i, sig in enumerate(sigs):
+        m.export(str(i), KIND_FUNC, m.add_func(functype(sig), trapping_body()))
+    return m.encode()
+
+
+def shim_module(sigs: list[Signature]) -> bytes:
+    """Exports `"i"` calling slot i of its exported table `$imports` (filled later)."""
+    m = CoreModule()
+    table = m.add_table(FUNCREF, Limits(len(sigs), len(sigs)))
+    for i, sig in enumerate(sigs):
+        ft = functype(sig)
+        args = b"".join(op.local_get(k) for k in range(len(ft.params)))
+        body = args + op.i32_const(i) + op.call_indirect(m.add_type(ft), table)
+        m.export(str(i), KIND_FUNC, m.add_func(ft, body))
+    m.export(SHIM_TABLE, KIND_TABLE, table)
+    return m.encode()
+
+
+def fixup_module(sigs: list[Signature]) -> bytes:
+    """Imports the shim's table and `actual` `"i"`, and fills slot i with it."""
+    m = CoreModule()
+    funcs = [m.import_func(ACTUAL_ARG, str(i), functype(sig)) for i, sig in enumerate(sigs)]
+    table = m.import_table(SHIM_ARG, SHIM_TABLE, FUNCREF, Limits(len(sigs), len(sigs)))
+    m.add_elem(table, 0, funcs)
+    return m.encode()
+
+
+def realloc_fixup_module() -> bytes:
+    """Fills the bridge's realloc table with the caller's `cabi_import_realloc`."""
+    m = CoreModule()
+    realloc = m.import_func(CALLER_ARG, CALLER_REALLOC, REALLOC_TYPE)
+    table = m.import_table(BRIDGE_ARG, BRIDGE_REALLOC_TABLE, FUNCREF, Limits(1, 1))
+    m.add_elem(table, 0, [realloc])
+    return m.encode()

@@ -1,0 +1,169 @@
+"""The splice (`fuse/`): a jco-adapted program with the fused virtualizer inside, checked
+structurally. What it runs like is `test_fused_mode.py`'s and the differential suites'.
+
+Isolation in fused mode: no `wasi:filesystem` import without mounts; the program's core
+module is the child's, byte for byte, and still imports only the adapter's functions; the
+virtualizer's memory is exported nowhere. The item rewriter keeps unchanged definitions
+byte for byte and renumbers the rest.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from support.cbuild import compile_c
+from support.vfsimages import SAMPLE, make_image
+from wasivirt_component.binary.module import read_module
+from wasivirt_component.check import validate_fused
+from wasivirt_component.compose.reader import read_component
+from wasivirt_component.engine import compile_component, make_engine
+from wasivirt_component.fuse import Unsupported, fuse
+from wasivirt_component.fuse.items import (
+    encode_component,
+    new_alias_core_export,
+    new_core_module,
+    new_instantiate,
+    parse_component,
+)
+from wasivirt_component.fuse.skeleton import core_modules, skeleton, without_payloads
+from wasivirt_component.virt.build import fused_core_module, virtualizer_component
+from wasivirt_component.virt.splice import image_memory_module
+
+PREVIEW1 = "wasi_snapshot_preview1"
+
+
+@pytest.fixture(scope="module")
+def probe(adapted) -> bytes:
+    return adapted(compile_c("fsprobe.c")).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def image() -> bytes:
+    return make_image(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def core() -> bytes:
+    return fused_core_module()
+
+
+@pytest.fixture(scope="module")
+def fused(probe, core, image):
+    return fuse(probe, core, image, host_filesystem=False, what="probe")
+
+
+# -- the item rewriter ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["probe", "virtualizer"])
+def test_parsing_and_encoding_round_trips_byte_for_byte(which, probe):
+    data = probe if which == "probe" else virtualizer_component()
+    assert encode_component(parse_component(data).items) == data
+
+
+def test_inserting_definitions_renumbers_every_later_reference(probe):
+    """New definitions at the front and in the middle shift every core module, core
+    instance and core function after them; the result is still valid and has the same
+    imports and exports."""
+    items = parse_component(probe).items
+    module = new_core_module(b"\0asm\x01\0\0\0")
+    instance = new_instantiate(module, [])
+    shim = next(i for i in items if i.info.kind == "instantiate")  # wit-component's shim: exports "0"...
+    unused = new_alias_core_export(shim, "0", "core func")
+    items = [module, instance, *items]
+    items.insert(items.index(shim) + 1, unused)
+    data = encode_component(items)
+    assert data != probe
+    compile_component(make_engine(), skeleton(data), what="renumbered")
+    before, after = read_component(probe).type, read_component(data).type
+    assert (list(after.imports), list(after.exports)) == (list(before.imports), list(before.exports))
+
+
+def test_validation_ignores_data_payloads_only(core, image):
+    """`without_payloads` keeps every segment (and so every reason to reject one)."""
+    import wasmtime
+
+    engine = make_engine()
+    module = image_memory_module(core, image)
+    stripped = without_payloads(module)
+    assert len(stripped) < len(module) - len(image) + 64
+    wasmtime.Module.validate(engine, stripped)
+    bad = b"\0asm\x01\0\0\0" + b"\x05\x03\x01\x00\x01" + b"\x0b\x09\x01\x02\x01\x41\x00\x0b\x02hi"  # memory 1
+    for data in (bad, without_payloads(bad)):
+        with pytest.raises(wasmtime.WasmtimeError):
+            wasmtime.Module.validate(engine, data)
+
+
+# -- isolation --------------------------------------------------------------------------------
+
+def test_the_fused_program_validates_and_imports_no_filesystem(fused, probe):
+    validate_fused(fused.data, "fused probe")
+    imports = read_component(fused.data).type.imports
+    assert not [n for n in imports if n.startswith("wasi:filesystem/")]
+    assert set(imports) < set(read_component(probe).type.imports)  # only fewer of the child's
+    assert list(read_component(fused.data).type.exports) == ["wasi:cli/run@0.2.12"]
+    assert "wasi:filesystem/types@0.2.12" in fused.served and "wasi:filesystem/preopens@0.2.6" in fused.served
+
+
+def test_host_mounts_bring_the_host_filesystem_back(probe, core, image):
+    result = fuse(probe, core, image, host_filesystem=True, what="probe")
+    validate_fused(result.data, "fused probe with mounts")
+    imports = read_component(result.data).type.imports
+    assert {"wasi:filesystem/types@0.2.12", "wasi:filesystem/preopens@0.2.12"} <= set(imports)
+    assert "wasi:filesystem/types@0.2.12" in result.host
+
+
+def test_the_childs_core_modules_are_kept_byte_for_byte(fused, probe, core, image):
+    ours = [bytes(m) for m in core_modules(fused.data)]
+    theirs = [bytes(m) for m in core_modules(probe)]
+    assert all(m in ours for m in theirs)
+    assert core in ours and image_memory_module(core, image) in ours
+    program = next(m for m in theirs if any(e.name == "_start" for e in read_module(m).exports))
+    assert {i.module for i in read_module(program).imports if i.kind == "func"} == {PREVIEW1}
+
+
+def test_the_virtualizers_memory_is_exported_nowhere(fused, core, image):
+    """The image memory instance is only an instantiation argument (of the bridge and the
+    core) and the source of one memory alias, which only canon options use."""
+    items = parse_component(fused.data).items
+    memory_module = next(i for i in items if i.info.kind == "core module" and bytes(i.data) ==
+                         image_memory_module(core, image))
+    instance = next(i for i in items if i.info.kind == "instantiate" and i.refs[0] is memory_module)
+    users = [i for i in items if instance in i.refs]
+    assert sorted(i.info.kind for i in users) == ["alias core export", "instantiate", "instantiate"]
+    alias = next(i for i in users if i.info.kind == "alias core export")
+    assert {i.info.kind for i in items if alias in i.refs} == {"canon lower"}
+    assert not [i for i in items if i.info.kind == "export" and i.space != "instance"]
+
+
+# -- what cannot be fused ---------------------------------------------------------------------
+
+def test_a_component_without_the_adapter_is_unsupported(core, image):
+    with pytest.raises(Unsupported, match="imports none of the interfaces the virtualizer serves"):
+        fuse(virtualizer_component(), core, image, host_filesystem=False, what="virtualizer")
+
+
+def test_a_fused_program_is_not_fused_twice(fused, core, image):
+    with pytest.raises(Unsupported, match="already has a fused virtualizer inside"):
+        fuse(fused.data, core, image, host_filesystem=False, what="fused")
+
+
+def test_a_lowering_with_another_memory_is_unsupported(probe, core, image):
+    """One front per set of canon options: a served host function lowered with a memory
+    other than the adapter's cannot be answered by the fused exports."""
+    items = parse_component(probe).items
+    other = new_core_module(b"\0asm\x01\0\0\0\x05\x03\x01\x00\x01\x07\x0a\x01\x06memory\x02\x00")
+    instance = new_instantiate(other, [])
+    memory = new_alias_core_export(instance, "memory", "core memory")
+    lower = next(i for i in items if i.info.kind == "canon lower" and "memory" in i.info.options
+                 and "filesystem" in (i.refs[0].refs[0].info.name or ""))
+    lower.refs[lower.info.options["memory"]] = memory
+    at = items.index(lower)
+    items[at:at] = [other, instance, memory]
+    with pytest.raises(Unsupported, match="is lowered with another memory"):
+        fuse(encode_component(items), core, image, host_filesystem=False, what="mutant")
+
+
+def test_a_child_with_values_is_unsupported(core, image):
+    data = b"\0asm\x0d\x00\x01\x00" + b"\x0c\x01\x00"  # an empty value section
+    with pytest.raises(Unsupported):
+        fuse(data, core, image, host_filesystem=False, what="values")
