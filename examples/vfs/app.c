@@ -47,7 +47,7 @@ int main(void) {
     show("/assets/hello.txt");
     show("/etc/passwd");
     show("/../../etc/passwd");
-    printf("writing (in this instance's memory only):\n");
+    printf("writing (to memory, or to the host where the spec mounts a directory):\n");
     try_write("/work/notes.txt", "remember the milk\n");
     show("/work/notes.txt");
     try_write("/etc/app.toml", "hacked = true\n");
