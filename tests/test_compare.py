@@ -1,11 +1,11 @@
-"""`compose.compare`: structural equality and subtype checks with resource binding, and
+"""`compose._compare`: structural equality and subtype checks with resource binding, and
 the messages that say where and what differs. Types are built by hand here."""
 
 from __future__ import annotations
 
 import pytest
 
-from wasivirt_component.compose.compare import Mismatch, check, equal
+from wasivirt_component.compose._compare import Mismatch, check, equal
 from wasivirt_component.compose.types import (
     Borrow,
     ComponentType,

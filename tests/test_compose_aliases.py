@@ -13,13 +13,13 @@ from __future__ import annotations
 import pytest
 
 from wasivirt_component.check import validate_component
-from wasivirt_component.compose.compare import check
-from wasivirt_component.compose.graph import CompositionGraph
-from wasivirt_component.compose.plug import plug
-from wasivirt_component.compose.reader import ComponentInfo, read_component
-from wasivirt_component.compose.render import render_type
-from wasivirt_component.compose.shim import InterfaceShim
-from wasivirt_component.compose.stub import skeleton, trap_stub
+from wasivirt_component.compose._compare import check
+from wasivirt_component.compose._graph import CompositionGraph
+from wasivirt_component.compose._plug import plug
+from wasivirt_component.compose._reader import ComponentInfo, read_component
+from wasivirt_component.compose._render import render_type
+from wasivirt_component.compose._shim import InterfaceShim
+from wasivirt_component.compose._stub import skeleton, trap_stub
 from wasivirt_component.compose.types import ComponentType, InstanceType, Resource, TypeItem
 from wasivirt_component.names import resource_function
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from wasivirt_component.check import validate_component
-from wasivirt_component.compose.graph import CompositionGraph
-from wasivirt_component.compose.reader import read_component
-from wasivirt_component.compose.render import render_type
+from wasivirt_component.compose._graph import CompositionGraph
+from wasivirt_component.compose._reader import read_component
+from wasivirt_component.compose._render import render_type
 from wasivirt_component.errors import CompositionError
 
 POINT = """(type $p (record (field "x" u32) (field "y" u32)))

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wasivirt_component.binary.sections import iter_sections
-from wasivirt_component.compose.reader import read_component
-from wasivirt_component.compose.render import render_type
+from wasivirt_component.compose._reader import read_component
+from wasivirt_component.compose._render import render_type
 from wasivirt_component.compose.types import FuncType, InstanceType, Resource, TypeItem
 from wasivirt_component.errors import BinaryFormatError
 

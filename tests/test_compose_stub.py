@@ -8,10 +8,10 @@ import pytest
 
 from support.cli import run_cli
 from wasivirt_component.check import filesystem_imports, validate_component
+from wasivirt_component.compose._graph import CompositionGraph
+from wasivirt_component.compose._reader import read_component
+from wasivirt_component.compose._stub import trap_stub
 from wasivirt_component.compose.abi import flatten, lifted_core_signature
-from wasivirt_component.compose.graph import CompositionGraph
-from wasivirt_component.compose.reader import read_component
-from wasivirt_component.compose.stub import trap_stub
 from wasivirt_component.compose.types import (
     Enum,
     FuncType,

@@ -15,7 +15,7 @@ from support.cbuild import compile_c
 from support.vfsimages import SAMPLE, make_image
 from wasivirt_component.binary.module import read_module
 from wasivirt_component.check import validate_fused
-from wasivirt_component.compose.reader import read_component
+from wasivirt_component.compose._reader import read_component
 from wasivirt_component.engine import compile_component, make_engine
 from wasivirt_component.fuse import Unsupported, fuse
 from wasivirt_component.fuse.items import (

@@ -12,8 +12,8 @@ import pytest
 from support.cbuild import CACHE
 from support.cli import run_cli
 from wasivirt_component import toolchain
-from wasivirt_component.compose.plug import plug
-from wasivirt_component.compose.reader import read_component
+from wasivirt_component.compose._plug import plug
+from wasivirt_component.compose._reader import read_component
 from wasivirt_component.errors import BinaryFormatError, CompositionError
 from wasivirt_component.names import compat_key
 from wasivirt_component.pipeline import plug_files

@@ -16,7 +16,7 @@ import pytest
 
 from support.cli import run_cli
 from support.httpserve import serving
-from wasivirt_component.compose.reader import read_component
+from wasivirt_component.compose._reader import read_component
 from wasivirt_component.names import compat_key
 
 REQUESTS = 5

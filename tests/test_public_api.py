@@ -68,6 +68,8 @@ def test_other_layers_import_the_composer_through_its_public_face() -> None:
                     and parts[2] not in PUBLIC_COMPOSE_MODULES and parts[2] not in compose.__all__:
                 offenders.append(f"{path.relative_to(PACKAGE)}: {module}")
     assert offenders == []
+    internal = {p.stem for p in (PACKAGE / "compose").glob("*.py")} - {"__init__", *PUBLIC_COMPOSE_MODULES}
+    assert internal and all(name.startswith("_") for name in internal), internal
 
 
 # The layers of the package, top to bottom (README "Layout"): a module may import its own

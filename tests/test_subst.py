@@ -1,9 +1,10 @@
-"""`compose.subst`: resource substitution rebuilds only what changes, shares the rest,
+"""`compose._subst`: resource substitution rebuilds only what changes, shares the rest,
 keeps names, and reaches every constructor of the type model."""
 
 from __future__ import annotations
 
-from wasivirt_component.compose.subst import Substitution, subst
+from wasivirt_component.compose._subst import Substitution, subst
+from wasivirt_component.compose._walk import iter_resources
 from wasivirt_component.compose.types import (
     Borrow,
     ComponentType,
@@ -26,7 +27,6 @@ from wasivirt_component.compose.types import (
     ValueItem,
     Variant,
 )
-from wasivirt_component.compose.walk import iter_resources
 
 
 def test_an_empty_mapping_is_the_identity() -> None:

@@ -7,7 +7,7 @@ one-line message and the fields it carries (`node`, `import_name`, `export`). Ru
 
 `case.json`:
 
-    {"components": {"a": "a.wat", ...},          # read with compose.reader (WAT via wasm-tools)
+    {"components": {"a": "a.wat", ...},          # read with compose._reader (WAT via wasm-tools)
      "steps": [...],                              # run in order; the last one must raise
      "note": "..."}                               # optional, for the reader of the case
 
@@ -18,9 +18,9 @@ Steps (a node is named after its component unless `"as"` says otherwise):
     {"export": SOURCE, "as": "name"}                     #      or {"import": "outer name"}
     {"outer_import": "name"}                             # an explicit outer import
     {"encode": {"implicit_imports": false}}              # encode the main graph
-    {"plug": {"socket": "s", "plugs": ["p", ...]}}       # compose.plug
-    {"trap_stub": {"of": "a", "imports": ["name", ...]}} # compose.stub.trap_stub
-    {"skeleton": "a"}                                    # compose.stub.skeleton
+    {"plug": {"socket": "s", "plugs": ["p", ...]}}       # compose._plug
+    {"trap_stub": {"of": "a", "imports": ["name", ...]}} # compose._stub.trap_stub
+    {"skeleton": "a"}                                    # compose._stub.skeleton
     {"check_child": "a"}                                 # virt.wiring.check_child
     {"virtualize": {"child": "a", "virtualizer": "v"}}   # virt.wiring.virtualize, encoded
 
@@ -79,8 +79,8 @@ class CaseRunner:
     """Runs one case's steps against the library."""
 
     def __init__(self, case: Path) -> None:
-        from wasivirt_component.compose.graph import CompositionGraph
-        from wasivirt_component.compose.reader import read_component
+        from wasivirt_component.compose._graph import CompositionGraph
+        from wasivirt_component.compose._reader import read_component
 
         self.case = case
         spec = json.loads((case / "case.json").read_text())
@@ -117,8 +117,8 @@ class CaseRunner:
         raise AssertionError(f"{self.case.name}: no step raised a CompositionError")
 
     def step(self, step: dict[str, Any]) -> None:  # noqa: C901 - one branch per step kind
-        from wasivirt_component.compose.plug import plug
-        from wasivirt_component.compose.stub import skeleton, trap_stub
+        from wasivirt_component.compose._plug import plug
+        from wasivirt_component.compose._stub import skeleton, trap_stub
         from wasivirt_component.virt.wiring import check_child, virtualize
 
         graph = step.get("graph", "main")

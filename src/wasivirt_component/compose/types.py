@@ -3,14 +3,14 @@
 Value types are structural (two records with the same fields are the same type); resources
 are nominal: a `Resource` object *is* its identity. Every constructor is a dataclass with
 identity equality and hashing (`eq=False`), so types can key dicts by identity and are
-compared structurally only by `compare.py`. Their parts are never changed after
+compared structurally only by `_compare.py`. Their parts are never changed after
 construction; two attributes are filled in later, and only for messages and readable
 WIT: `name` on defined types (the first name a type is exported under, set by the reader)
 and `Resource.origin`.
 
 Where a type binds a resource (an import or export declared `(sub resource)`), the
 binding site is a `TypeItem` with `bound == "sub"`; referring to an existing type is
-`bound == "eq"`. Instantiating a type substitutes resources (`subst.py`).
+`bound == "eq"`. Instantiating a type substitutes resources (`_subst.py`).
 
 The unions at the end (`DefinedType`, `ValType`, `TypeDef`, `Extern`, `Term`) are what
 the walkers dispatch over with `match` and `assert_never`: a new constructor that one of

@@ -34,7 +34,17 @@ from typing import Any
 
 from ...compose import abi
 from ...compose.types import (
-    Borrow, Enum, Flags, ListType, Option, Own, Record, Resource, Result, Tuple, Variant,
+    Borrow,
+    Enum,
+    Flags,
+    ListType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Tuple,
+    Variant,
 )
 from .model import Function, GlueError, Interface, World, ident
 
@@ -79,6 +89,19 @@ def is_scalar(t: Any) -> bool:
     """Passed and returned by value: numbers, chars, bools, enums, flags, handles."""
     return (isinstance(t, str) and t != "string") or isinstance(t, (Enum, Flags, Own, Borrow))
 
+
+
+# Float <-> integer bit casts for flattened float payloads (through a union, as C allows).
+BIT_CASTS = [
+    "static inline __attribute__((unused)) int32_t wv_f32_bits(float f) "
+    "{ union { float f; int32_t i; } u = { .f = f }; return u.i; }",
+    "static inline __attribute__((unused)) float wv_f32_from_bits(int32_t i) "
+    "{ union { float f; int32_t i; } u = { .i = i }; return u.f; }",
+    "static inline __attribute__((unused)) int64_t wv_f64_bits(double f) "
+    "{ union { double f; int64_t i; } u = { .f = f }; return u.i; }",
+    "static inline __attribute__((unused)) double wv_f64_from_bits(int64_t i) "
+    "{ union { double f; int64_t i; } u = { .i = i }; return u.f; }",
+]
 
 class Generator:
     def __init__(self, world: World, header_name: str) -> None:
@@ -158,7 +181,7 @@ class Generator:
             parts = ["tuple", *t.items]
         else:
             raise GlueError(f"unsupported anonymous type {t!r}")
-        return parts[0] + "(" + ",".join(self.key(p) for p in parts[1:]) + ")"
+        return str(parts[0]) + "(" + ",".join(self.key(p) for p in parts[1:]) + ")"
 
     # -- type declarations -------------------------------------------------------------
     def declare(self, t: Any) -> str:
@@ -168,8 +191,10 @@ class Generator:
             name = f"{owner[0].prefix}_{ident(owner[1])}_t"
         else:
             k = self.key(t)
-            name = self.by_key.get(k)
-            if name is None:
+            known = self.by_key.get(k)
+            if known is not None:
+                name = known
+            else:
                 name = f"wv_{self.mangle(t)}_t"
                 while name in self.by_key.values():
                     name = name[:-2] + "_x_t"
@@ -187,10 +212,10 @@ class Generator:
         upper = name[:-2].upper()
         if isinstance(t, Record):
             members = [f"  {declare_var(self.ctype(ft), field_name(fn))};" for fn, ft in t.fields]
-            return [f"typedef struct {{", *members, f"}} {name};"]
+            return ["typedef struct {", *members, f"}} {name};"]
         if isinstance(t, Tuple):
             members = [f"  {declare_var(self.ctype(it), f'f{i}')};" for i, it in enumerate(t.items)]
-            return [f"typedef struct {{", *members, f"}} {name};"]
+            return ["typedef struct {", *members, f"}} {name};"]
         if isinstance(t, ListType):
             if t.length is not None:
                 raise GlueError("fixed-length lists are not supported")
@@ -209,14 +234,14 @@ class Generator:
             members = [f"    {declare_var(self.ctype(ct), field_name(cn))};" for cn, ct in t.cases if ct is not None]
             union = ["  union {", *members, "  } val;"] if members else []
             consts = [f"  {upper}_{ident(cn).upper()} = {i}," for i, (cn, _) in enumerate(t.cases)]
-            return [f"typedef struct {{", f"  uint{width}_t tag;", *union, f"}} {name};",
+            return ["typedef struct {", f"  uint{width}_t tag;", *union, f"}} {name};",
                     "enum {", *consts, "};"]
         if isinstance(t, Option):
             return [f"typedef struct {{ bool is_some; {declare_var(self.ctype(t.inner), 'val')}; }} {name};"]
         if isinstance(t, Result):
             members = [f"{declare_var(self.ctype(x), n)};" for n, x in (("ok", t.ok), ("err", t.err)) if x is not None]
-            union = f" union {{ {' '.join(members)} }} val;" if members else ""
-            return [f"typedef struct {{ bool is_err;{union} }} {name};"]
+            payload = f" union {{ {' '.join(members)} }} val;" if members else ""
+            return [f"typedef struct {{ bool is_err;{payload} }} {name};"]
         raise GlueError(f"unsupported type {t!r}")
 
     def layout_asserts(self, t: Any, name: str) -> list[str]:
@@ -228,7 +253,7 @@ class Generator:
             cnames = [field_name(n) if isinstance(t, Record) else n for n, _ in members]
             offsets = abi.field_offsets([x for _, x in members])
             out += [f'_Static_assert(offsetof({name}, {c}) == {off}, "offset of {name}.{c}");'
-                    for c, off in zip(cnames, offsets)]
+                    for c, off in zip(cnames, offsets, strict=True)]
         elif isinstance(t, VARIANTS) and any(c is not None for c in abi._cases(t)):
             if not (isinstance(t, Result) and t.ok is None and t.err is None):
                 out.append(f'_Static_assert(offsetof({name}, val) == {abi.payload_offset(t)}, '
@@ -296,12 +321,9 @@ class Generator:
             "void wv_free(void *ptr);", "",
             *handles, "", *self.typedefs, "", *self.asserts, *protos, "", "#endif", ""])
         body = "\n".join([
-            f"/* Generated by wasivirt's glue generator (virt/glue). Do not edit. */",
+            "/* Generated by wasivirt's glue generator (virt/glue). Do not edit. */",
             f'#include "{self.header_name}"', *self.prelude(), "",
-            "static inline __attribute__((unused)) int32_t wv_f32_bits(float f) { union { float f; int32_t i; } u = { .f = f }; return u.i; }",
-            "static inline __attribute__((unused)) float wv_f32_from_bits(int32_t i) { union { float f; int32_t i; } u = { .i = i }; return u.f; }",
-            "static inline __attribute__((unused)) int64_t wv_f64_bits(double f) { union { double f; int64_t i; } u = { .f = f }; return u.i; }",
-            "static inline __attribute__((unused)) double wv_f64_from_bits(int64_t i) { union { double f; int64_t i; } u = { .i = i }; return u.f; }",
+            *BIT_CASTS,
             f"static uint8_t wv_ret_area[{self.ret_area}] __attribute__((aligned(8), unused));", "",
             *source, ""])
         return GeneratedGlue(header, body)
@@ -402,6 +424,7 @@ class Generator:
                     f"  {ctype} r;", *["  " + s for s in self.call_into(fn, args, 'r')], *frees,
                     f"  {core} s0;", *["  " + s for s in lowered], "  return s0;", "}", ""]
             return out
+        assert fn.result is not None  # a function without a result returned above
         self.ret_area = max(self.ret_area, abi.size(fn.result))
         owns = self.owns(fn.result, "(*r)")
         out += [f"int32_t {symbol}({', '.join(core_params) or 'void'}) {{", *body,

@@ -51,11 +51,30 @@ from typing import Any
 
 from ...compose import abi
 from ...compose.types import (
-    Borrow, Enum, Flags, FuncType, ListType, Own, Resource, Tuple, Variant,
+    Borrow,
+    Enum,
+    Flags,
+    FuncType,
+    ListType,
+    Own,
+    Resource,
+    Tuple,
+    Variant,
 )
 from .cgen import (
-    CORE_C, MAX_FLAT_PARAMS, VARIANTS, GeneratedGlue, Generator, cases_with_members, children,
-    contains_own_of, contains_pointer, declare_var, field_name, is_scalar, tag_field,
+    CORE_C,
+    MAX_FLAT_PARAMS,
+    VARIANTS,
+    GeneratedGlue,
+    Generator,
+    cases_with_members,
+    children,
+    contains_own_of,
+    contains_pointer,
+    declare_var,
+    field_name,
+    is_scalar,
+    tag_field,
 )
 from .model import Function, GlueError, Interface, World
 
@@ -149,7 +168,7 @@ class LoweredGenerator(Generator):
         decls = [f"{CORE_C[c]} p{i}" for i, c in enumerate(core_params[:len(core_params) - retptr])]
         decls += ["int32_t retptr"] if retptr else []
         body = ["wv_fused_enter();"]
-        if retptr:
+        if fn.result is not None and retptr:
             body.append(f"wv_fused_check_retptr((uint32_t)retptr, {abi.alignment(fn.result)});")
         args: list[str] = []
         frees: list[str] = []

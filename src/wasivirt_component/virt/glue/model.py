@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...compose.types import (
-    Borrow, Enum, Flags, ListType, Option, Own, Record, Resource, Result, Tuple, ValType, Variant,
+    Borrow,
+    Enum,
+    Flags,
+    ListType,
+    Option,
+    Own,
+    Record,
+    Resource,
+    Result,
+    Tuple,
+    ValType,
+    Variant,
 )
 from ...errors import ToolchainError
 
@@ -154,7 +165,10 @@ class _Loader:
             if ref not in PRIMITIVES:
                 raise GlueError(f"unsupported primitive type {ref!r}")
             return ref
-        return self.type(ref)
+        # Any: the resolved JSON's types are values here, except a `type a = b` alias of
+        # a resource (`use`), which only `_defined` asks for and passes on unchanged.
+        t: ValType = self.type(ref)
+        return t
 
     def type(self, index: int) -> Any:
         cached = self.types.get(index)
@@ -180,7 +194,7 @@ class _Loader:
 
     def _defined(self, tag: str, body: Any, index: int) -> Any:
         if tag == "type":
-            target = self.value(body)
+            target = self.value(body) if isinstance(body, str) else self.type(body)
             # A named alias of a primitive keeps the primitive (C has no distinct type for it).
             return target
         if tag == "handle":

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from ..errors import PlugError
 from ..names import compatible
-from .graph import CompositionGraph, InstanceNode
-from .reader import ComponentInfo
+from ._graph import CompositionGraph, InstanceNode
+from ._reader import ComponentInfo
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from ..binary.module import read_core_valtype, read_import_desc, read_module
 from ..binary.reader import Reader
 from ..binary.sections import WasmKind, detect_kind, iter_sections
 from ..errors import BinaryFormatError, NotAComponentError
-from .compare import Mismatch, check
-from .subst import Substitution, subst
+from ._compare import Mismatch, check
+from ._subst import Substitution, subst
+from ._walk import iter_resources, type_items
 from .types import (
     PRIMITIVE_CODES,
     Borrow,
@@ -48,7 +49,6 @@ from .types import (
     Variant,
     extern_kind,
 )
-from .walk import iter_resources, type_items
 
 SORT_NAMES = {0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
 CORE_SORTS = {0x00: "func", 0x01: "table", 0x02: "memory", 0x03: "global", 0x04: "tag",

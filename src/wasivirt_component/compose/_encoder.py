@@ -27,7 +27,7 @@ from ..binary.encode import COMPONENT_PREAMBLE, section_header, sleb, uleb
 from ..binary.encode import name as enc_name
 from ..errors import CompositionError
 from ..names import resource_function
-from .render import render_type
+from ._render import render_type
 from .types import (
     PRIMITIVE_BYTES,
     Borrow,

@@ -22,9 +22,10 @@ from ..binary.core_encoder import FuncType as CoreFuncType
 from ..binary.encode import name as encode_name
 from ..binary.encode import uleb, vec
 from ..errors import CompositionError
+from ._encoder import ComponentBuilder, TypeScope
+from ._shim import InterfaceShim
+from ._walk import import_dependencies, type_owners
 from .abi import lifted_core_signature
-from .encoder import ComponentBuilder, TypeScope
-from .shim import InterfaceShim
 from .types import (
     ComponentType,
     Extern,
@@ -37,7 +38,6 @@ from .types import (
     ValueItem,
     extern_kind,
 )
-from .walk import import_dependencies, type_owners
 
 _CORE = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 _UNREACHABLE = b"\x00"

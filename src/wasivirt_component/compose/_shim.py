@@ -14,7 +14,7 @@ from typing import Literal, NamedTuple
 
 from ..binary.encode import uleb
 from ..errors import CompositionError
-from .encoder import ComponentBuilder, TypeScope
+from ._encoder import ComponentBuilder, TypeScope
 from .types import Enum, Flags, FuncType, InstanceType, Record, Resource, TypeDef, TypeItem, Variant, type_name
 
 # Types the validator wants named wherever a function or exported type uses them.

@@ -31,11 +31,12 @@ from ..errors import (
     UnsatisfiedImport,
 )
 from ..names import compat_key, highest, version_rank
-from .compare import Mismatch, check, equal
-from .encoder import ComponentBuilder, TypeScope
-from .reader import ComponentInfo
-from .stub import skeleton
-from .subst import Substitution
+from ._compare import Mismatch, check, equal
+from ._encoder import ComponentBuilder, TypeScope
+from ._reader import ComponentInfo
+from ._stub import skeleton
+from ._subst import Substitution
+from ._walk import iter_resources, named_types, resource_paths, sub_bindings
 from .types import (
     ComponentType,
     DefinedType,
@@ -48,7 +49,6 @@ from .types import (
     extern_kind,
     type_name,
 )
-from .walk import iter_resources, named_types, resource_paths, sub_bindings
 
 
 @dataclass(eq=False)

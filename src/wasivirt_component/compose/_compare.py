@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from .render import render_extern_kind, render_type
+from ._render import render_extern_kind, render_type
 from .types import (
     Borrow,
     ComponentType,
