@@ -24,10 +24,10 @@ Steps (a node is named after its component unless `"as"` says otherwise):
     {"check_child": "a"}                                 # virt.wiring.check_child
     {"virtualize": {"child": "a", "virtualizer": "v"}}   # virt.wiring.virtualize, encoded
 
-Every site that raises a `CompositionError` has a case, except three guards no input was
-found to reach (the graph's "resource ... cannot be named" and "depends on itself", the
-stub's "needs ... before it is imported"): they protect invariants of the graph and stub
-code, and the types the reader builds already keep them.
+Every site that raises a `CompositionError` has a case, except two guards no input can
+reach (the graph's "depends on itself" and the stub's "needs ... before it is
+imported"): a type can only refer to types defined before it, so the imports' types are
+acyclic and already in order; the guards keep that invariant explicit.
 """
 
 from __future__ import annotations
