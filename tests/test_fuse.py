@@ -1,5 +1,5 @@
-"""The splice (`fuse/`): a jco-adapted program with the fused virtualizer inside, checked
-structurally. What it runs like is `test_fused_mode.py`'s and the differential suites'.
+"""The splice (`fuse/`): a jco-adapted program and a flat WASI 0.2 component
+(componentize-py) with the fused virtualizer inside, checked structurally. What it runs like is `test_fused_mode.py`'s and the differential suites'.
 
 Isolation in fused mode: no `wasi:filesystem` import without mounts; the program's core
 module is the child's, byte for byte, and still imports only the adapter's functions; the
@@ -13,6 +13,7 @@ import pytest
 
 from support.cbuild import compile_c
 from support.vfsimages import SAMPLE, make_image
+from wasivirt_component.binary.core_encoder import I32, KIND_FUNC, CoreModule, FuncType, trapping_body
 from wasivirt_component.binary.module import read_module
 from wasivirt_component.check import validate_fused
 from wasivirt_component.compose._reader import read_component
@@ -50,6 +51,18 @@ def core() -> bytes:
 @pytest.fixture(scope="module")
 def fused(probe, core, image):
     return fuse(probe, core, image, host_filesystem=False, what="probe")
+
+
+@pytest.fixture(scope="module")
+def python_child(py_files) -> bytes:
+    """componentize-py's output: wasip2 libc and a preview1 adapter both import WASI,
+    through wit-component's `""`-argument fixup, with libc's `cabi_realloc`."""
+    return py_files.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def fused_python(python_child, core, image):
+    return fuse(python_child, core, image, host_filesystem=False, what="py-files")
 
 
 # -- the item rewriter ------------------------------------------------------------------------
@@ -135,6 +148,46 @@ def test_the_virtualizers_memory_is_exported_nowhere(fused, core, image):
     assert not [i for i in items if i.info.kind == "export" and i.space != "instance"]
 
 
+def test_a_flat_wasi_component_is_fused_with_its_sockets_trapping(fused_python, python_child, core, image):
+    """Two importers, one front: every served import and the sockets interfaces that use
+    served types are gone from the imports; the child's core modules are all kept."""
+    validate_fused(fused_python.data, "fused py-files")
+    before, after = read_component(python_child).type.imports, read_component(fused_python.data).type.imports
+    assert set(after) < set(before)
+    assert not [n for n in after if n.startswith("wasi:filesystem/")]  # wasi:io stays: stdio is forwarded
+    tied = ["wasi:sockets/udp@0.2.9", "wasi:sockets/udp-create-socket@0.2.9", "wasi:sockets/tcp@0.2.9",
+            "wasi:sockets/tcp-create-socket@0.2.9", "wasi:sockets/ip-name-lookup@0.2.9"]
+    assert fused_python.trapped == tied and not set(tied) & set(after)
+    assert {"wasi:sockets/network@0.2.9", "wasi:cli/environment@0.2.9"} <= set(after)  # no served types
+    ours = [bytes(m) for m in core_modules(fused_python.data)]
+    assert all(bytes(m) in ours for m in core_modules(python_child))
+    assert "wasi:io/streams@0.2.0" in fused_python.served
+
+
+def test_the_trapping_sockets_are_named_after_the_imports(fused_python):
+    """The stubs' name section (what `run` reports on a trap) names each function after
+    the child's import it stands for, as the composed mode's stub does."""
+    from wasivirt_component.compose import STUB_MODULE_NAME
+
+    stubs = [bytes(m) for m in core_modules(fused_python.data) if STUB_MODULE_NAME.encode() in bytes(m)]
+    assert len(stubs) == 1
+    assert b"wasi:sockets/tcp-create-socket@0.2.9#create-tcp-socket" in stubs[0]
+    assert b"wasi:sockets/udp@0.2.9#[resource-drop]udp-socket" in stubs[0]
+
+
+def test_an_import_tied_to_served_types_left_in_place_is_refused(python_child):
+    """The proof the splice closes with: were a sockets import still used (other than as an
+    importer's argument), its streams would be the host's."""
+    from wasivirt_component.fuse.splice import _check_isolated, _tied_imports
+
+    tied = _tied_imports(read_component(python_child).type)
+    assert sorted(tied.values()) == sorted(["wasi:sockets/udp@0.2.9", "wasi:sockets/udp-create-socket@0.2.9",
+                                            "wasi:sockets/tcp@0.2.9", "wasi:sockets/tcp-create-socket@0.2.9",
+                                            "wasi:sockets/ip-name-lookup@0.2.9"])
+    with pytest.raises(Unsupported, match=r"^py: wasi:sockets/ip-name-lookup@0.2.9 uses the virtualizer's types"):
+        _check_isolated(parse_component(python_child).items, tied, "py")
+
+
 # -- what cannot be fused ---------------------------------------------------------------------
 
 def test_a_component_without_the_adapter_is_unsupported(core, image):
@@ -159,7 +212,25 @@ def test_a_lowering_with_another_memory_is_unsupported(probe, core, image):
     lower.refs[lower.info.options["memory"]] = memory
     at = items.index(lower)
     items[at:at] = [other, instance, memory]
-    with pytest.raises(Unsupported, match="is lowered with another memory"):
+    with pytest.raises(Unsupported, match="WASI imports are lowered with 2 different memories"):
+        fuse(encode_component(items), core, image, host_filesystem=False, what="mutant")
+
+
+def test_a_lowering_with_another_realloc_is_unsupported(probe, core, image):
+    """Nor one lowered with a realloc of another instance: the fused core has one caller
+    realloc (the bridge's table slot)."""
+    items = parse_component(probe).items
+    module = CoreModule()
+    module.export("cabi_realloc", KIND_FUNC, module.add_func(FuncType((I32,) * 4, (I32,)), trapping_body()))
+    other = new_core_module(module.encode())
+    instance = new_instantiate(other, [])
+    realloc = new_alias_core_export(instance, "cabi_realloc", "core func")
+    lower = next(i for i in items if i.info.kind == "canon lower" and "realloc" in i.info.options
+                 and "filesystem" in (i.refs[0].refs[0].info.name or ""))
+    lower.refs[lower.info.options["realloc"]] = realloc
+    at = items.index(lower)
+    items[at:at] = [other, instance, realloc]
+    with pytest.raises(Unsupported, match="WASI imports are lowered with 2 different reallocs"):
         fuse(encode_component(items), core, image, host_filesystem=False, what="mutant")
 
 

@@ -145,13 +145,12 @@ def test_auto_falls_back_to_composed_with_a_one_line_note(tmp_path, c_module):
     assert "linked: composed (" in result.stdout and read_artifact(out.read_bytes()).link == "composed"
 
 
-def test_a_componentize_py_child_falls_back_too(tmp_path, py_files):
-    """A WASI 0.2 component (componentize-py: its interpreter's libraries import WASI too,
-    not only the preview1 adapter) is composed, and says so."""
+def test_auto_is_fused_for_a_flat_wasi_component_too(tmp_path, py_files):
+    """A WASI 0.2 component (componentize-py: its wasip2 libc and a preview1 adapter both
+    import WASI, lowered with one memory and libc's realloc) is fused, with no note."""
     result, out = _compose_cli(py_files, tmp_path, "-q")
-    assert result.code == 0, result.stderr
-    assert result.stderr.startswith("note: linked composed, not fused: ") and result.stderr.count("\n") == 1
-    assert read_artifact(out.read_bytes()).link == "composed"
+    assert (result.code, result.stderr) == (0, "")
+    assert read_artifact(out.read_bytes()).link == "fused"
 
 
 def test_a_forced_fused_link_that_cannot_be_is_one_line_and_writes_nothing(tmp_path, c_module):
