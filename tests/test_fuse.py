@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from support.cbuild import compile_c
+from support.mutants import with_another_memory, with_forwarding_realloc
 from support.vfsimages import SAMPLE, make_image
-from wasivirt_component.binary.core_encoder import I32, KIND_FUNC, CoreModule, FuncType, trapping_body
 from wasivirt_component.binary.module import read_module
 from wasivirt_component.check import validate_fused
 from wasivirt_component.compose._reader import read_component
@@ -27,6 +27,8 @@ from wasivirt_component.fuse.items import (
     parse_component,
 )
 from wasivirt_component.fuse.skeleton import core_modules, skeleton, without_payloads
+from wasivirt_component.fuse.structure import find_importers
+from wasivirt_component.virt.bridge import SET_FRONT, bridge_module
 from wasivirt_component.virt.build import fused_core_module, virtualizer_component
 from wasivirt_component.virt.splice import image_memory_module
 
@@ -200,38 +202,31 @@ def test_a_fused_program_is_not_fused_twice(fused, core, image):
         fuse(fused.data, core, image, host_filesystem=False, what="fused")
 
 
-def test_a_lowering_with_another_memory_is_unsupported(probe, core, image):
-    """One front per set of canon options: a served host function lowered with a memory
-    other than the adapter's cannot be answered by the fused exports."""
-    items = parse_component(probe).items
-    other = new_core_module(b"\0asm\x01\0\0\0\x05\x03\x01\x00\x01\x07\x0a\x01\x06memory\x02\x00")
-    instance = new_instantiate(other, [])
-    memory = new_alias_core_export(instance, "memory", "core memory")
-    lower = next(i for i in items if i.info.kind == "canon lower" and "memory" in i.info.options
-                 and "filesystem" in (i.refs[0].refs[0].info.name or ""))
-    lower.refs[lower.info.options["memory"]] = memory
-    at = items.index(lower)
-    items[at:at] = [other, instance, memory]
-    with pytest.raises(Unsupported, match="WASI imports are lowered with 2 different memories"):
-        fuse(encode_component(items), core, image, host_filesystem=False, what="mutant")
+def test_a_lowering_with_another_memory_makes_a_second_front(probe, core, image):
+    """One front per set of canon options: the bridge imports both memories, and the
+    functions of each front go through a wrapper saying which (`modules.front_module`)."""
+    result = fuse(with_another_memory(probe), core, image, host_filesystem=False, what="mutant")
+    validate_fused(result.data, "two-memory mutant")
+    modules = [bytes(m) for m in core_modules(result.data)]
+    assert bridge_module(2) in modules and bridge_module(1) not in modules
+    fronts = [read_module(m) for m in modules if any(i.name == SET_FRONT for i in read_module(m).imports)]
+    assert len(fronts) == 2
+    assert min(len(f.exports) for f in fronts) == 1  # the one function lowered with the other memory
 
 
-def test_a_lowering_with_another_realloc_is_unsupported(probe, core, image):
-    """Nor one lowered with a realloc of another instance: the fused core has one caller
-    realloc (the bridge's table slot)."""
-    items = parse_component(probe).items
-    module = CoreModule()
-    module.export("cabi_realloc", KIND_FUNC, module.add_func(FuncType((I32,) * 4, (I32,)), trapping_body()))
-    other = new_core_module(module.encode())
-    instance = new_instantiate(other, [])
-    realloc = new_alias_core_export(instance, "cabi_realloc", "core func")
-    lower = next(i for i in items if i.info.kind == "canon lower" and "realloc" in i.info.options
-                 and "filesystem" in (i.refs[0].refs[0].info.name or ""))
-    lower.refs[lower.info.options["realloc"]] = realloc
-    at = items.index(lower)
-    items[at:at] = [other, instance, realloc]
-    with pytest.raises(Unsupported, match="WASI imports are lowered with 2 different reallocs"):
-        fuse(encode_component(items), core, image, host_filesystem=False, what="mutant")
+def test_a_lowering_with_another_realloc_makes_a_second_front(probe, core, image):
+    shape = find_importers(parse_component(with_forwarding_realloc(probe)), "mutant")
+    assert [f.realloc.info.name for f in shape.fronts if f.realloc] == ["cabi_realloc", "cabi_import_realloc"]
+    assert shape.fronts[0].memory is shape.fronts[1].memory
+    result = fuse(with_forwarding_realloc(probe), core, image, host_filesystem=False, what="mutant")
+    validate_fused(result.data, "two-realloc mutant")
+    assert bridge_module(2) in [bytes(m) for m in core_modules(result.data)]
+
+
+def test_one_front_adds_no_wrappers(fused):
+    modules = [bytes(m) for m in core_modules(fused.data)]
+    assert bridge_module(1) in modules
+    assert not [m for m in modules if any(i.name == SET_FRONT for i in read_module(m).imports)]
 
 
 def test_a_child_with_values_is_unsupported(core, image):

@@ -2,7 +2,8 @@
 
 The filesystem probes run fused in `test_differential.py` and `test_mounts.py` (both
 modes, identical expectations); here: stdio, clocks and `poll`, a reactor, the wasmtime
-CLI, what `auto` chooses and says, a forced fused link that cannot be, and `inspect`.
+CLI, a child with two fronts, what `auto` chooses and says, a forced fused link that
+cannot be, and `inspect`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from wasmtime.component import Component, Linker
 from support.cbuild import compile_c
 from support.cli import run_cli
 from support.httpserve import wasmtime_cli
+from support.mutants import with_forwarding_realloc
 from support.probes import PROBES, make_tree
 from support.vfsapps import LINKS, compose, run_app, wasivirt
 from wasivirt_component import toolchain
@@ -119,6 +121,27 @@ def test_the_wasmtime_cli_runs_the_fused_probes_like_its_own_wasi(tmp_path, adap
                                text=True, timeout=300)
         assert (fused.returncode, fused.stderr) == (0, ""), (name, fused.stderr)
         assert fused.stdout.splitlines() == native.stdout.splitlines(), name
+
+
+def test_a_child_with_two_reallocs_runs_through_two_fronts(tmp_path, adapted):
+    """Its filesystem functions returning lists are lowered with a second realloc
+    (`support.mutants`): fused with a front each, it answers every probe as the original."""
+    from wasivirt_component.fuse.skeleton import core_modules
+    from wasivirt_component.virt.bridge import bridge_module
+
+    probe = compile_c("fsprobe.c")
+    mutant = tmp_path / "mutant.wasm"
+    mutant.write_bytes(with_forwarding_realloc(adapted(probe).read_bytes()))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    make_tree(tree)
+    spec = f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', {str(tree)!r})\n"
+    one = compose(probe, spec, tmp_path, name="one", link="fused")
+    two = compose(mutant, spec, tmp_path, name="two", link="fused")
+    assert bridge_module(2) in [bytes(m) for m in core_modules(two.read_bytes())]
+    for name in ("walk_and_list", "read_whole_files", "stat_and_identity", "dot_dot"):
+        expected, got = run_app(one, *PROBES[name]), run_app(two, *PROBES[name])
+        assert (got.code, got.stdout, got.stderr) == (expected.code, expected.stdout, expected.stderr), name
 
 
 # -- choosing the mode ------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 `fuse(child, core, image, host_filesystem=...)` splices the fused virtualizer core module
 (`virt/build.fused_core_module`) into a jco-adapted wasip1 component or a flat WASI 0.2
-one (componentize-py's: several core instances import WASI, all with one memory and one
-realloc), so the lowered `wasi:filesystem`/`wasi:io`/stdio calls become plain core calls
+one (componentize-py's: several core instances import WASI; lowerings with several
+memories or reallocs get a front each), so the lowered `wasi:filesystem`/`wasi:io`/stdio calls become plain core calls
 into the virtualizer, and a file read one `memory.copy`. `Unsupported` says why a child
 cannot be fused (the pipeline then falls back to the composed mode, or refuses a forced
 fused link). Modules: `items` (the component as rewritable definitions), `structure`
@@ -11,9 +11,7 @@ fused link). Modules: `items` (the component as rewritable definitions), `struct
 (generated helper modules), `coretypes` (core signatures), `splice` (the rewrite itself),
 `skeleton` (validating the result without compiling its code).
 
-What is not done yet: a component lowering its WASI imports with several memories or
-reallocs would need a front of its own per set of canonical options (it is composed);
-host mounts copy twice (the host writes into the virtualizer's memory, then the
+What is not done yet: host mounts copy twice (the host writes into the virtualizer's memory, then the
 bridge into the program's), where lowering the host's reads with the program's memory and
 realloc would let the host write straight into the program's buffer.
 """

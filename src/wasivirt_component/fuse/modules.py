@@ -13,7 +13,11 @@
   the table with the real lowered functions.
 - `realloc_fixup_module`: puts the caller's realloc (the preview1 adapter's
   `cabi_import_realloc`, libc's `cabi_realloc`) into slot 0 of the bridge's realloc table,
-  once the instance exporting it exists (`virt/bridge.py`).
+  once the instance exporting it exists (`virt/bridge.py`); with several fronts, into
+  the front's slot.
+- `front_module`: with several fronts (sets of canonical options), the functions one front's
+  importers call: each says which front it is (the bridge's `set-front`), then calls the
+  core's function of the same signature.
 
 A few hundred bytes each, from our encoder: no compiler.
 """
@@ -36,13 +40,13 @@ from ..binary.core_encoder import (
     trapping_body,
 )
 from ..compose import STUB_MODULE_NAME
-from ..virt.bridge import REALLOC_TYPE
+from ..virt.bridge import REALLOC_TYPE, SET_FRONT
 from ..virt.names import BRIDGE_REALLOC_TABLE
 from .coretypes import Signature
 
 SHIM_TABLE = "$imports"
 SHIM_ARG, ACTUAL_ARG = "shim", "actual"
-BRIDGE_ARG, CALLER_ARG = "bridge", "caller"
+BRIDGE_ARG, CALLER_ARG, CORE_ARG = "bridge", "caller", "core"
 _CODES = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 
 
@@ -84,10 +88,24 @@ def fixup_module(sigs: list[Signature]) -> bytes:
     return m.encode()
 
 
-def realloc_fixup_module(export: str) -> bytes:
-    """Fills the bridge's realloc table with the caller's realloc, its export `export`."""
+def realloc_fixup_module(export: str, slot: int = 0, fronts: int = 1) -> bytes:
+    """Fills slot `slot` of the bridge's realloc table (`fronts` slots) with the caller's
+    realloc, its export `export`."""
     m = CoreModule()
     realloc = m.import_func(CALLER_ARG, export, REALLOC_TYPE)
-    table = m.import_table(BRIDGE_ARG, BRIDGE_REALLOC_TABLE, FUNCREF, Limits(1, 1))
-    m.add_elem(table, 0, [realloc])
+    table = m.import_table(BRIDGE_ARG, BRIDGE_REALLOC_TABLE, FUNCREF, Limits(fronts, fronts))
+    m.add_elem(table, slot, [realloc])
+    return m.encode()
+
+
+def front_module(front: int, funcs: list[tuple[str, Signature]]) -> bytes:
+    """Exports, for each (name, signature), `name`: `set-front(front)`, then the core's
+    `name` (imported from `CORE_ARG`) with the same arguments."""
+    m = CoreModule()
+    set_front = m.import_func(BRIDGE_ARG, SET_FRONT, FuncType((I32,)))
+    targets = [(name, sig, m.import_func(CORE_ARG, name, functype(sig))) for name, sig in funcs]
+    for name, sig, target in targets:
+        ft = functype(sig)
+        args = b"".join(op.local_get(k) for k in range(len(ft.params)))
+        m.export(name, KIND_FUNC, m.add_func(ft, op.i32_const(front) + op.call(set_front) + args + op.call(target)))
     return m.encode()

@@ -13,12 +13,14 @@ replaces (all of them come after the memory the importers' WASI functions write 
    the others directly; the rest trap (`modules.trap_module`);
 4. the fused core module (`virt/build.fused_core_module`);
 5. the importers' argument instances for the served interfaces are rebuilt to export the
-   core's `fused:IFACE#NAME` functions instead of the host's (`structure.SERVED`), those
+   core's `fused:IFACE#NAME` functions instead of the host's (`structure.SERVED`) -- with
+   several fronts, through the wrapper of the front each function was lowered with
+   (`modules.front_module`, which sets the bridge's current front) --, those
    for interfaces tied to served types (`wasi:sockets`) to export named trapping
    functions, as the composed mode stubs them; the shim slots that held the replaced host
    functions get the same functions;
-6. after the instance exporting the realloc the importers pass (the adapter's
-   `cabi_import_realloc`, libc's `cabi_realloc`): a fixup putting it into the bridge's table.
+6. after the instance exporting each front's realloc (the adapter's `cabi_import_realloc`,
+   libc's `cabi_realloc`): a fixup putting it into the front's slot of the bridge's table.
 
 Then every definition that only served the replaced host functions (their `canon lower`s,
 aliases, resource drops, and imports nothing uses any more, such as `wasi:filesystem`
@@ -35,7 +37,7 @@ from ..compose import import_dependencies, read_component
 from ..compose.types import ComponentType
 from ..errors import BinaryFormatError
 from ..names import compat_key
-from ..virt.bridge import bridge_module
+from ..virt.bridge import bridge_module, caller_memory
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
 from ..virt.splice import image_memory_parts
@@ -94,11 +96,11 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
 
     # 1-2: the image memory and the bridge
     m_img = block.add(new_core_module(image_memory_parts(core, image)))
-    m_bridge = block.add(new_core_module(bridge_module()))
+    m_bridge = block.add(new_core_module(bridge_module(len(shape.fronts))))
     m_core = block.add(new_core_module(core))
     i_img = block.add(new_instantiate(m_img, []))
     memory = block.add(new_alias_core_export(i_img, "memory", "core memory"))
-    caller = block.add(new_core_exports([("memory", shape.memory)]))
+    caller = block.add(new_core_exports([(caller_memory(k)[1], f.memory) for k, f in enumerate(shape.fronts)]))
     i_bridge = block.add(new_instantiate(m_bridge, [(BRIDGE_OUR_MEMORY[0], i_img), (BRIDGE_CALLER_MEMORY[0], caller)]))
 
     # 3-4: the host side and the fused core
@@ -112,17 +114,20 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     block.finish_reallocs(i_core, memory)
 
     # 5: the importers' arguments
-    functions = _served_functions(shape, ours, lambda name: block.fused(i_core, name), what)
+    functions = _served_functions(block, shape, ours, i_core, i_bridge, what)
     functions.update(_trapping_functions(block, trapped, what))
     replace = _replace_bundles(shape, functions)
 
-    # 6: the caller's realloc into the bridge's table
-    fixup = None
-    if shape.realloc is not None:
-        m_rfix = block.add(new_core_module(modules.realloc_fixup_module(shape.realloc.info.name or "")))
-        fixup = new_instantiate(m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, shape.realloc.refs[0])])
+    # 6: each front's realloc into the bridge's table
+    fixups = []
+    for k, front in enumerate(shape.fronts):
+        if front.realloc is not None:
+            m_rfix = block.add(new_core_module(modules.realloc_fixup_module(
+                front.realloc.info.name or "", k, len(shape.fronts))))
+            fixups.append((front.realloc.refs[0], new_instantiate(
+                m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, front.realloc.refs[0])])))
 
-    items = _assemble(comp.items, shape, block, replace, fixup, imports, what)
+    items = _assemble(comp.items, shape, block, replace, fixups, imports, what)
     _check_isolated(items, tied, what)
     return Fused(encode_component(items), shape.served_arguments, plan.host, plan.missing,
                  [n for n in ctype.imports if n in {name for _, _, name in trapped}])
@@ -131,20 +136,22 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
 Functions = dict[int, list[tuple[str, Item]]]   # id(argument bundle) -> its new (name, function)s
 
 
-def _served_functions(shape: WasiShape, ours: CoreInterface, fused_func: Callable[[str], Item],
+def _served_functions(block: _Block, shape: WasiShape, ours: CoreInterface, core: Item, bridge: Item,
                       what: str) -> Functions:
     """The core's `fused:IFACE#NAME` function for each function of each importer's served
-    arguments, checked to have the core type the importer declares."""
+    arguments, checked to have the core type the importer declares. With several fronts,
+    a function lowered with a memory goes through its front's wrapper instead."""
     ifaces = {compat_key(n[len(PREFIX):].split("#", 1)[0]): n[len(PREFIX):].split("#", 1)[0]
               for n in ours.exports if n.startswith(PREFIX)}
-    out: Functions = {}
+    lowering = _lowering_of(shape)
+    plan: list[tuple[int, str, str, int | None]] = []   # (id(bundle), field, core export, front)
+    order: list[int] = []
     for importer in shape.importers:
         declared = _declared(importer)
         for arg, bundle in importer.bundles.items():
             iface = ifaces.get(compat_key(arg))
             if iface is None:
                 raise Unsupported(f"{what}: the virtualizer does not serve {arg}")
-            exports = []
             for fname, k in bundle.info.named:
                 name = export_name(iface, fname)
                 if bundle.refs[k].space != "core func" or name not in ours.exports:
@@ -153,8 +160,44 @@ def _served_functions(shape: WasiShape, ours: CoreInterface, fused_func: Callabl
                 if wants is not None and wants != ours.exports[name]:
                     raise Unsupported(f"{what}: {arg} {fname} has core type {wants}, the virtualizer's "
                                       f"{ours.exports[name]}")
-                exports.append((fname, fused_func(name)))
-            out[id(bundle)] = exports
+                front = None
+                if len(shape.fronts) > 1:
+                    source = lowering(bundle.refs[k])
+                    if source.info.kind not in ("canon lower", "canon resource.drop"):
+                        raise Unsupported(f"{what}: cannot tell which canonical options {arg} {fname} "
+                                          "is lowered with")
+                    front = shape.front_of.get(id(source))   # None: it reaches no memory
+                plan.append((id(bundle), fname, name, front))
+            order.append(id(bundle))
+    wrapped = _front_wrappers(block, ours, core, bridge, {(f, n) for _, _, n, f in plan if f is not None})
+    out: Functions = {key: [] for key in order}
+    for key, fname, name, front in plan:
+        out[key].append((fname, wrapped[(front, name)] if front is not None else block.fused(core, name)))
+    return out
+
+
+def _lowering_of(shape: WasiShape) -> Callable[[Item], Item]:
+    """The `canon lower` behind a bundle's function: itself, or the function a fixup put
+    into the shim slot the function calls."""
+    slots = {(id(shim), n): actual.refs[k] for shim, actual in shape.fixups for n, k in actual.info.named}
+
+    def lowering(func: Item) -> Item:
+        if func.info.kind == "alias core export":
+            return slots.get((id(func.refs[0]), func.info.name or ""), func)
+        return func
+    return lowering
+
+
+def _front_wrappers(block: _Block, ours: CoreInterface, core: Item, bridge: Item,
+                    wanted: set[tuple[int, str]]) -> dict[tuple[int, str], Item]:
+    """(front, core export) -> that front's wrapper of the export (`modules.front_module`)."""
+    out: dict[tuple[int, str], Item] = {}
+    for front in sorted({f for f, _ in wanted}):
+        names = sorted(n for f, n in wanted if f == front)
+        m_front = block.add(new_core_module(modules.front_module(front, [(n, ours.exports[n]) for n in names])))
+        i_front = block.add(new_instantiate(m_front, [(modules.BRIDGE_ARG, bridge), (modules.CORE_ARG, core)]))
+        for name in names:
+            out[(front, name)] = block.add(new_alias_core_export(i_front, name, "core func"))
     return out
 
 
@@ -294,32 +337,32 @@ def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, I
 
 
 def _assemble(original: list[Item], shape: WasiShape, block: _Block, replace: dict[int, Item],
-              realloc_fixup: Item | None, imports: dict[str, Item], what: str) -> list[Item]:
+              fixups: list[tuple[Item, Item]], imports: dict[str, Item], what: str) -> list[Item]:
     """The child's items with the block inserted before the first replaced one,
-    replacements made, the realloc fixup after the instance exporting the realloc (and
+    replacements made, each realloc fixup after the instance exporting its realloc (and
     after the block), and what nothing uses any more removed."""
     position = {id(item): k for k, item in enumerate(original)}
     at = min(position[key] for key in replace)
-    needed_before = [shape.memory] + [i for i in imports.values()
-                                      if any(i in x.refs for x in block.items)]
+    needed_before = [f.memory for f in shape.fronts] + [i for i in imports.values()
+                                                        if any(i in x.refs for x in block.items)]
     late = [i for i in needed_before if position[id(i)] >= at]
     if late:
         raise Unsupported(f"{what}: {late[0].info.kind} {late[0].info.name or ''} is defined after the "
                           "first WASI argument the virtualizer replaces")
-    owner = shape.realloc.refs[0] if shape.realloc is not None else None
     before = live(original)
     for item in original:  # whoever referred to a replaced definition gets its replacement
         item.refs = [replace.get(id(r), r) for r in item.refs]
     items: list[Item] = []
-    owner_seen = owner is None
+    seen: set[int] = set()
+    pending = list(fixups)
     for k, item in enumerate(original):
         if k == at:
             items.extend(block.items)
         items.append(replace.get(id(item), item))
-        owner_seen = owner_seen or item is owner
-        if realloc_fixup is not None and owner_seen and k >= at:
-            items.append(realloc_fixup)
-            realloc_fixup = None
-    assert realloc_fixup is None, "the realloc's owner is one of the child's items"
+        seen.add(id(item))
+        if k >= at:
+            items.extend(f for owner, f in pending if id(owner) in seen)
+            pending = [(owner, f) for owner, f in pending if id(owner) not in seen]
+    assert not pending, "every realloc's owner is one of the child's items"
     after = live(items)
     return [i for i in items if id(i) in after or (id(i) not in before and i.data is not None)]

@@ -15,10 +15,12 @@ Each importer is instantiated with one argument instance per WASI interface it i
 each exports the lowered host functions (directly, or a shim trampoline whose table slot a
 fixup fills from the `actual` instance), and `canon resource.drop`s.
 
-`find_importers` locates those instances and checks what fusing relies on: every served
-host function is lowered with one and the same memory and realloc (one fused front; a
-child lowering with several would need a front per set of canonical options, which is not
-built), UTF-8 and no post-return. Anything else is `Unsupported`, with the reason.
+`find_importers` locates those instances and the *fronts*: the distinct sets of canonical
+options (memory, realloc) the served host functions are lowered with, one in every
+toolchain output seen so far (libc's and the adapter's lowerings share the program's
+memory and one realloc), several in a component lowering with two memories or reallocs.
+Strings must be UTF-8 and there is no post-return. Anything else is `Unsupported`, with
+the reason.
 """
 
 from __future__ import annotations
@@ -54,14 +56,22 @@ class Importer:
     others: dict[str, Item]           # its other arguments
 
 
+@dataclass(frozen=True)
+class Front:
+    """One set of canonical options served functions are lowered with."""
+
+    memory: Item                      # the memory the lowered functions read and write
+    realloc: Item | None              # `alias core export` of the realloc they pass, if any
+
+
 @dataclass
 class WasiShape:
-    """Where the child's WASI importers sit in its items, and the one set of canonical
-    options (memory, realloc) their served functions are lowered with."""
+    """Where the child's WASI importers sit in its items, and the fronts their served
+    functions are lowered with."""
 
     importers: list[Importer]
-    memory: Item                      # the memory every served lowering writes into
-    realloc: Item | None              # `alias core export` of the realloc they pass, if any
+    fronts: list[Front]
+    front_of: dict[int, int]          # id(served `canon lower` with a memory) -> its front
     fixups: list[tuple[Item, Item]] = field(default_factory=list)  # (shim, actual) of each fixup
 
     @property
@@ -76,12 +86,15 @@ def find_importers(child: Component, what: str) -> WasiShape:
                  if i.info.kind == "instantiate" and any(served(n) for n, _ in i.info.named)]
     if not importers:
         raise Unsupported(f"{what} imports none of the interfaces the virtualizer serves")
-    memory, realloc = _one_front(child, what)
-    if memory is None:
+    fronts, front_of = _fronts(child, what)
+    if not fronts:  # nothing is lowered with a memory: the bridge still needs one
         memory = _env_memory(importers[0])
-    if memory is None or memory.space != "core memory":
-        raise Unsupported(f"{what}: no memory is passed to its WASI imports")
-    shape = WasiShape(importers, memory, realloc)
+        if memory is None:
+            raise Unsupported(f"{what}: no memory is passed to its WASI imports")
+        fronts = [Front(memory, None)]
+    if any(f.memory.space != "core memory" for f in fronts):
+        raise Unsupported(f"{what}: a memory passed to its WASI imports is not a core memory")
+    shape = WasiShape(importers, fronts, front_of)
     _find_fixups(child, shape)
     return shape
 
@@ -128,12 +141,14 @@ def lowered_import(item: Item) -> tuple[Item, str] | None:
     return func.refs[0], func.info.name or ""
 
 
-def _one_front(child: Component, what: str) -> tuple[Item | None, Item | None]:
-    """The memory and realloc every lowering of a served host function passes (the options
-    the fused exports assume), checking they are the same everywhere, with UTF-8 strings
-    and no post-return."""
-    memories: dict[int, Item] = {}
-    reallocs: dict[tuple[int, str], Item] = {}
+def _fronts(child: Component, what: str) -> tuple[list[Front], dict[int, int]]:
+    """The distinct (memory, realloc) sets of the served lowerings, and each lowering's.
+    A lowering with a memory but no realloc (it returns no list) joins the first front
+    with its memory."""
+    fronts: list[Front] = []
+    keys: dict[tuple[tuple[int, str], tuple[int, str]], int] = {}
+    pending: list[tuple[Item, Item]] = []   # (lowering, memory) without a realloc
+    front_of: dict[int, int] = {}
     for item in child.items:
         lowered = lowered_import(item)
         if lowered is None or not served(lowered[0].info.name or ""):
@@ -146,19 +161,37 @@ def _one_front(child: Component, what: str) -> tuple[Item | None, Item | None]:
             problem = "a post-return"
         elif "realloc" in opts and item.refs[opts["realloc"]].info.kind != "alias core export":
             problem = "a realloc that is not a core instance's export"
+        elif "realloc" in opts and "memory" not in opts:
+            problem = "a realloc but no memory"
         if problem:
             raise Unsupported(f"{what}: {lowered[0].info.name} {lowered[1]} is lowered with {problem}")
-        if "memory" in opts:
-            memory = item.refs[opts["memory"]]
-            memories.setdefault(id(memory), memory)
-        if "realloc" in opts:
-            realloc = item.refs[opts["realloc"]]
-            reallocs.setdefault((id(realloc.refs[0]), realloc.info.name or ""), realloc)
-    for count, what_kind in ((len(memories), "memories"), (len(reallocs), "reallocs")):
-        if count > 1:
-            raise Unsupported(f"{what}: its WASI imports are lowered with {count} different {what_kind} "
-                              "(a fused front per set of canonical options is not built)")
-    return next(iter(memories.values()), None), next(iter(reallocs.values()), None)
+        if "memory" not in opts:
+            continue
+        memory = item.refs[opts["memory"]]
+        if "realloc" not in opts:
+            pending.append((item, memory))
+            continue
+        realloc = item.refs[opts["realloc"]]
+        key = (_identity(memory), _identity(realloc))
+        if key not in keys:
+            keys[key] = len(fronts)
+            fronts.append(Front(memory, realloc))
+        front_of[id(item)] = keys[key]
+    for item, memory in pending:
+        k = next((k for k, f in enumerate(fronts) if _identity(f.memory) == _identity(memory)), None)
+        if k is None:
+            k = len(fronts)
+            fronts.append(Front(memory, None))
+        front_of[id(item)] = k
+    return fronts, front_of
+
+
+def _identity(item: Item) -> tuple[int, str]:
+    """What an item stands for: an alias of an instance's export is that export (two
+    aliases of one memory are one memory)."""
+    if item.info.kind == "alias core export":
+        return id(item.refs[0]), item.info.name or ""
+    return id(item), ""
 
 
 def import_items(child: Component) -> dict[str, Item]:
