@@ -18,6 +18,7 @@ import pytest
 
 from support.cbuild import compile_c
 from support.cli import SESSION_CACHE, cli_env, run_cli
+from support.httpserve import wasmtime_cli
 from support.vfsapps import LINKS, run_app, wasivirt
 from wasivirt_component import toolchain
 
@@ -295,6 +296,9 @@ def test_a_componentize_py_child_reads_the_virtual_filesystem(tmp_path: Path, py
     assert "no host filesystem access" in result.stdout and f"linked: {link} (" in result.stdout
     run = run_app(out)
     assert (run.code, run.stdout) == (0, "listing: ['hello.txt']\nhello.txt: hello from the image\n"), run.stderr
+    if link == "fused":  # the production runtime too (the composed mode's is checked elsewhere)
+        cli = subprocess.run([str(wasmtime_cli()), "run", str(out)], capture_output=True, text=True, timeout=300)
+        assert (cli.returncode, cli.stdout, cli.stderr) == (0, run.stdout, "")
 
 
 @pytest.mark.parametrize("link", LINKS)
