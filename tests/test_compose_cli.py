@@ -18,7 +18,8 @@ import pytest
 
 from support.cbuild import compile_c
 from support.cli import SESSION_CACHE, cli_env, run_cli
-from support.vfsapps import run_app, wasivirt
+from support.httpserve import wasmtime_cli
+from support.vfsapps import LINKS, run_app, wasivirt
 from wasivirt_component import toolchain
 
 EPOCH = 1_700_000_000
@@ -278,28 +279,34 @@ with vfs.dir("/data") as data:
 """
 
 
-def test_a_componentize_py_child_reads_the_virtual_filesystem(tmp_path: Path, py_files: Path) -> None:
+@pytest.mark.parametrize("link", LINKS)
+def test_a_componentize_py_child_reads_the_virtual_filesystem(tmp_path: Path, py_files: Path, link: str) -> None:
     """A WASI 0.2 component nobody adapted: componentize-py's CPython, which also imports
-    wasi:sockets. Its files come from the image; its socket imports get a trapping stub
-    (their pollables and streams would bypass the virtual wasi:io), reported by compose."""
+    wasi:sockets. Its files come from the image; its socket imports trap (their pollables
+    and streams would bypass the virtual wasi:io), reported by compose. Fused, its wasip2
+    libc and its preview1 adapter both call the virtualizer's core directly."""
     spec = tmp_path / "spec.py"
     spec.write_text(PY_SPEC.format(extra=""))
     out = tmp_path / "app.wasm"
-    result = wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out))
+    result = wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out), "--link", link)
     assert result.code == 0, result.stderr
     trapped = next(line for line in result.stdout.splitlines() if line.startswith("trap if called"))
     assert trapped.endswith("sockets/udp, sockets/udp-create-socket, sockets/tcp, "
                             "sockets/tcp-create-socket, sockets/ip-name-lookup"), trapped
-    assert "no host filesystem access" in result.stdout
+    assert "no host filesystem access" in result.stdout and f"linked: {link} (" in result.stdout
     run = run_app(out)
     assert (run.code, run.stdout) == (0, "listing: ['hello.txt']\nhello.txt: hello from the image\n"), run.stderr
+    if link == "fused":  # the production runtime too (the composed mode's is checked elsewhere)
+        cli = subprocess.run([str(wasmtime_cli()), "run", str(out)], capture_output=True, text=True, timeout=300)
+        assert (cli.returncode, cli.stdout, cli.stderr) == (0, run.stdout, "")
 
 
-def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) -> None:
+@pytest.mark.parametrize("link", LINKS)
+def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path, link: str) -> None:
     spec = tmp_path / "spec.py"
     spec.write_text(PY_SPEC.format(extra='    data.file("use-network", "")'))
     out = tmp_path / "app.wasm"
-    assert wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out), "-q").code == 0
+    assert wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out), "-q", "--link", link).code == 0
     run = run_app(out)
     assert run.code == 134
     assert run.stdout == ("listing: ['hello.txt', 'use-network']\nhello.txt: hello from the image\n"
@@ -307,6 +314,23 @@ def test_a_child_calling_a_stubbed_socket_traps(tmp_path: Path, py_files: Path) 
     assert run.stderr == (  # the stub's name section names the call
         f"error: {out}: trapped: it called `wasi:sockets/tcp-create-socket@0.2.9#create-tcp-socket`, "
         "which this composition stubs out (every call traps) (add --backtrace for the wasm backtrace)\n")
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_componentize_py_child_reads_a_host_mount(tmp_path: Path, py_files: Path, link: str) -> None:
+    """The host side of a flat WASI 0.2 child: /data passed through from a host directory
+    at run time, in both modes."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "hello.txt").write_text("hello from the host\n")
+    (host / "other").write_text("")
+    spec = tmp_path / "spec.py"
+    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/data', host='data')\n")
+    out = tmp_path / "app.wasm"
+    assert wasivirt("compose", str(py_files), "--vfs", str(spec), "-o", str(out), "-q", "--link", link).code == 0
+    run = wasivirt("run", str(out), "--dir", f"{host}::data")
+    assert (run.code, run.stdout, run.stderr) == (
+        0, "listing: ['hello.txt', 'other']\nhello.txt: hello from the host\n", "")
 
 
 def test_precompile_fills_the_run_cache_and_quiet_prints_nothing(tmp_path: Path, probe: Path) -> None:

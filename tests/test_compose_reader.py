@@ -123,3 +123,12 @@ def test_mutated_binaries_raise_only_our_error(hello: Path, data: st.DataObject)
         read_component(mutated, "mutated.wasm")
     except BinaryFormatError as exc:
         assert exc.message.startswith("mutated.wasm") and "\n" not in exc.message, exc.message
+
+
+def test_names_with_control_characters_keep_the_error_on_one_line() -> None:
+    """Found by the mutation test: a name read from the bytes may hold a newline."""
+    from wasivirt_component.binary.reader import Reader
+
+    error = Reader(b"\0", what="bad.wasm").error("`ethod]input-stream.read\x01\n`: must refer to a component type")
+    assert error.message == ("bad.wasm: `ethod]input-stream.read\\x01\\n`: must refer to a component type "
+                             "at byte offset 0")

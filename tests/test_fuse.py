@@ -1,5 +1,5 @@
-"""The splice (`fuse/`): a jco-adapted program with the fused virtualizer inside, checked
-structurally. What it runs like is `test_fused_mode.py`'s and the differential suites'.
+"""The splice (`fuse/`): a jco-adapted program and a flat WASI 0.2 component
+(componentize-py) with the fused virtualizer inside, checked structurally. What it runs like is `test_fused_mode.py`'s and the differential suites'.
 
 Isolation in fused mode: no `wasi:filesystem` import without mounts; the program's core
 module is the child's, byte for byte, and still imports only the adapter's functions; the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from support.cbuild import compile_c
+from support.mutants import with_another_memory, with_forwarding_realloc
 from support.vfsimages import SAMPLE, make_image
 from wasivirt_component.binary.module import read_module
 from wasivirt_component.check import validate_fused
@@ -26,6 +27,8 @@ from wasivirt_component.fuse.items import (
     parse_component,
 )
 from wasivirt_component.fuse.skeleton import core_modules, skeleton, without_payloads
+from wasivirt_component.fuse.structure import find_importers
+from wasivirt_component.virt.bridge import SET_FRONT, bridge_module
 from wasivirt_component.virt.build import fused_core_module, virtualizer_component
 from wasivirt_component.virt.splice import image_memory_module
 
@@ -50,6 +53,18 @@ def core() -> bytes:
 @pytest.fixture(scope="module")
 def fused(probe, core, image):
     return fuse(probe, core, image, host_filesystem=False, what="probe")
+
+
+@pytest.fixture(scope="module")
+def python_child(py_files) -> bytes:
+    """componentize-py's output: wasip2 libc and a preview1 adapter both import WASI,
+    through wit-component's `""`-argument fixup, with libc's `cabi_realloc`."""
+    return py_files.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def fused_python(python_child, core, image):
+    return fuse(python_child, core, image, host_filesystem=False, what="py-files")
 
 
 # -- the item rewriter ------------------------------------------------------------------------
@@ -135,6 +150,46 @@ def test_the_virtualizers_memory_is_exported_nowhere(fused, core, image):
     assert not [i for i in items if i.info.kind == "export" and i.space != "instance"]
 
 
+def test_a_flat_wasi_component_is_fused_with_its_sockets_trapping(fused_python, python_child, core, image):
+    """Two importers, one front: every served import and the sockets interfaces that use
+    served types are gone from the imports; the child's core modules are all kept."""
+    validate_fused(fused_python.data, "fused py-files")
+    before, after = read_component(python_child).type.imports, read_component(fused_python.data).type.imports
+    assert set(after) < set(before)
+    assert not [n for n in after if n.startswith("wasi:filesystem/")]  # wasi:io stays: stdio is forwarded
+    tied = ["wasi:sockets/udp@0.2.9", "wasi:sockets/udp-create-socket@0.2.9", "wasi:sockets/tcp@0.2.9",
+            "wasi:sockets/tcp-create-socket@0.2.9", "wasi:sockets/ip-name-lookup@0.2.9"]
+    assert fused_python.trapped == tied and not set(tied) & set(after)
+    assert {"wasi:sockets/network@0.2.9", "wasi:cli/environment@0.2.9"} <= set(after)  # no served types
+    ours = [bytes(m) for m in core_modules(fused_python.data)]
+    assert all(bytes(m) in ours for m in core_modules(python_child))
+    assert "wasi:io/streams@0.2.0" in fused_python.served
+
+
+def test_the_trapping_sockets_are_named_after_the_imports(fused_python):
+    """The stubs' name section (what `run` reports on a trap) names each function after
+    the child's import it stands for, as the composed mode's stub does."""
+    from wasivirt_component.compose import STUB_MODULE_NAME
+
+    stubs = [bytes(m) for m in core_modules(fused_python.data) if STUB_MODULE_NAME.encode() in bytes(m)]
+    assert len(stubs) == 1
+    assert b"wasi:sockets/tcp-create-socket@0.2.9#create-tcp-socket" in stubs[0]
+    assert b"wasi:sockets/udp@0.2.9#[resource-drop]udp-socket" in stubs[0]
+
+
+def test_an_import_tied_to_served_types_left_in_place_is_refused(python_child):
+    """The proof the splice closes with: were a sockets import still used (other than as an
+    importer's argument), its streams would be the host's."""
+    from wasivirt_component.fuse.splice import _check_isolated, _tied_imports
+
+    tied = _tied_imports(read_component(python_child).type)
+    assert sorted(tied.values()) == sorted(["wasi:sockets/udp@0.2.9", "wasi:sockets/udp-create-socket@0.2.9",
+                                            "wasi:sockets/tcp@0.2.9", "wasi:sockets/tcp-create-socket@0.2.9",
+                                            "wasi:sockets/ip-name-lookup@0.2.9"])
+    with pytest.raises(Unsupported, match=r"^py: wasi:sockets/ip-name-lookup@0.2.9 uses the virtualizer's types"):
+        _check_isolated(parse_component(python_child).items, tied, "py")
+
+
 # -- what cannot be fused ---------------------------------------------------------------------
 
 def test_a_component_without_the_adapter_is_unsupported(core, image):
@@ -147,20 +202,31 @@ def test_a_fused_program_is_not_fused_twice(fused, core, image):
         fuse(fused.data, core, image, host_filesystem=False, what="fused")
 
 
-def test_a_lowering_with_another_memory_is_unsupported(probe, core, image):
-    """One front per set of canon options: a served host function lowered with a memory
-    other than the adapter's cannot be answered by the fused exports."""
-    items = parse_component(probe).items
-    other = new_core_module(b"\0asm\x01\0\0\0\x05\x03\x01\x00\x01\x07\x0a\x01\x06memory\x02\x00")
-    instance = new_instantiate(other, [])
-    memory = new_alias_core_export(instance, "memory", "core memory")
-    lower = next(i for i in items if i.info.kind == "canon lower" and "memory" in i.info.options
-                 and "filesystem" in (i.refs[0].refs[0].info.name or ""))
-    lower.refs[lower.info.options["memory"]] = memory
-    at = items.index(lower)
-    items[at:at] = [other, instance, memory]
-    with pytest.raises(Unsupported, match="is lowered with another memory"):
-        fuse(encode_component(items), core, image, host_filesystem=False, what="mutant")
+def test_a_lowering_with_another_memory_makes_a_second_front(probe, core, image):
+    """One front per set of canon options: the bridge imports both memories, and the
+    functions of each front go through a wrapper saying which (`modules.front_module`)."""
+    result = fuse(with_another_memory(probe), core, image, host_filesystem=False, what="mutant")
+    validate_fused(result.data, "two-memory mutant")
+    modules = [bytes(m) for m in core_modules(result.data)]
+    assert bridge_module(2) in modules and bridge_module(1) not in modules
+    fronts = [read_module(m) for m in modules if any(i.name == SET_FRONT for i in read_module(m).imports)]
+    assert len(fronts) == 2
+    assert min(len(f.exports) for f in fronts) == 1  # the one function lowered with the other memory
+
+
+def test_a_lowering_with_another_realloc_makes_a_second_front(probe, core, image):
+    shape = find_importers(parse_component(with_forwarding_realloc(probe)), "mutant")
+    assert [f.realloc.info.name for f in shape.fronts if f.realloc] == ["cabi_realloc", "cabi_import_realloc"]
+    assert shape.fronts[0].memory is shape.fronts[1].memory
+    result = fuse(with_forwarding_realloc(probe), core, image, host_filesystem=False, what="mutant")
+    validate_fused(result.data, "two-realloc mutant")
+    assert bridge_module(2) in [bytes(m) for m in core_modules(result.data)]
+
+
+def test_one_front_adds_no_wrappers(fused):
+    modules = [bytes(m) for m in core_modules(fused.data)]
+    assert bridge_module(1) in modules
+    assert not [m for m in modules if any(i.name == SET_FRONT for i in read_module(m).imports)]
 
 
 def test_a_child_with_values_is_unsupported(core, image):

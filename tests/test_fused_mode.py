@@ -2,7 +2,8 @@
 
 The filesystem probes run fused in `test_differential.py` and `test_mounts.py` (both
 modes, identical expectations); here: stdio, clocks and `poll`, a reactor, the wasmtime
-CLI, what `auto` chooses and says, a forced fused link that cannot be, and `inspect`.
+CLI, a child with two fronts, what `auto` chooses and says, a forced fused link that
+cannot be, and `inspect`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from wasmtime.component import Component, Linker
 from support.cbuild import compile_c
 from support.cli import run_cli
 from support.httpserve import wasmtime_cli
+from support.mutants import with_forwarding_realloc
 from support.probes import PROBES, make_tree
 from support.vfsapps import LINKS, compose, run_app, wasivirt
 from wasivirt_component import toolchain
@@ -121,6 +123,27 @@ def test_the_wasmtime_cli_runs_the_fused_probes_like_its_own_wasi(tmp_path, adap
         assert fused.stdout.splitlines() == native.stdout.splitlines(), name
 
 
+def test_a_child_with_two_reallocs_runs_through_two_fronts(tmp_path, adapted):
+    """Its filesystem functions returning lists are lowered with a second realloc
+    (`support.mutants`): fused with a front each, it answers every probe as the original."""
+    from wasivirt_component.fuse.skeleton import core_modules
+    from wasivirt_component.virt.bridge import bridge_module
+
+    probe = compile_c("fsprobe.c")
+    mutant = tmp_path / "mutant.wasm"
+    mutant.write_bytes(with_forwarding_realloc(adapted(probe).read_bytes()))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    make_tree(tree)
+    spec = f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/', {str(tree)!r})\n"
+    one = compose(probe, spec, tmp_path, name="one", link="fused")
+    two = compose(mutant, spec, tmp_path, name="two", link="fused")
+    assert bridge_module(2) in [bytes(m) for m in core_modules(two.read_bytes())]
+    for name in ("walk_and_list", "read_whole_files", "stat_and_identity", "dot_dot"):
+        expected, got = run_app(one, *PROBES[name]), run_app(two, *PROBES[name])
+        assert (got.code, got.stdout, got.stderr) == (expected.code, expected.stdout, expected.stderr), name
+
+
 # -- choosing the mode ------------------------------------------------------------------------
 
 def _compose_cli(child: Path, tmp_path: Path, *args: str):
@@ -145,13 +168,12 @@ def test_auto_falls_back_to_composed_with_a_one_line_note(tmp_path, c_module):
     assert "linked: composed (" in result.stdout and read_artifact(out.read_bytes()).link == "composed"
 
 
-def test_a_componentize_py_child_falls_back_too(tmp_path, py_files):
-    """A WASI 0.2 component (componentize-py: its interpreter's libraries import WASI too,
-    not only the preview1 adapter) is composed, and says so."""
+def test_auto_is_fused_for_a_flat_wasi_component_too(tmp_path, py_files):
+    """A WASI 0.2 component (componentize-py: its wasip2 libc and a preview1 adapter both
+    import WASI, lowered with one memory and libc's realloc) is fused, with no note."""
     result, out = _compose_cli(py_files, tmp_path, "-q")
-    assert result.code == 0, result.stderr
-    assert result.stderr.startswith("note: linked composed, not fused: ") and result.stderr.count("\n") == 1
-    assert read_artifact(out.read_bytes()).link == "composed"
+    assert (result.code, result.stderr) == (0, "")
+    assert read_artifact(out.read_bytes()).link == "fused"
 
 
 def test_a_forced_fused_link_that_cannot_be_is_one_line_and_writes_nothing(tmp_path, c_module):

@@ -72,7 +72,7 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
     """`wasivirt compose`: the child with the spec's virtual filesystem, written atomically.
 
     `link`: "fused" puts the virtualizer's core instances inside the child's component
-    (`fuse/`: wasip1 programs adapted by the preview1 adapter; a read is one memory copy;
+    (`fuse/`: wasip1 programs and flat WASI 0.2 components; a read is one memory copy;
     needs a runtime with multi-memory); "composed" links it as a component of its own, for
     any child and any runtime; "auto" (the default) is fused where the splice applies, else
     composed with `note` saying why. A forced "fused" the child does not allow is an error.
@@ -150,4 +150,4 @@ def _fused(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
     result = fuse(child.data, fused_core_module(progress=progress), image,
                   host_filesystem=host_filesystem, what=child.name)
     validate_fused(result.data, name)
-    return _Linked(result.data, [n for n in child.type.imports if served(n)])
+    return _Linked(result.data, [n for n in child.type.imports if served(n)], result.trapped)

@@ -392,6 +392,14 @@ def _encode_body(func: _Func) -> bytes:
     return uleb(len(code)) + code
 
 
+def name_section(module_name: str, functions: list[tuple[int, str]]) -> bytes:
+    """A core `name` custom section payload: the module's name and its functions' names
+    (what a trap's backtrace shows)."""
+    def sub(kind: int, content: bytes) -> bytes:
+        return bytes([kind]) + uleb(len(content)) + content
+    return sub(0, name(module_name)) + sub(1, vec(uleb(i) + name(n) for i, n in functions))
+
+
 def trapping_body() -> bytes:
     """The body of a function that always traps: `unreachable`."""
     return op.UNREACHABLE

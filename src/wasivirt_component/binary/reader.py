@@ -24,7 +24,9 @@ class Reader:
 
     # -- basics ---------------------------------------------------------------------------
     def error(self, message: str) -> BinaryFormatError:
-        return BinaryFormatError(f"{self.what}: {message} at byte offset {self.pos}")
+        """The one-line error; names read from the bytes may hold control characters, which
+        are escaped so the message stays one line."""
+        return BinaryFormatError(f"{self.what}: {_printable(message)} at byte offset {self.pos}")
 
     def at_end(self) -> bool:
         return self.pos >= self.end
@@ -122,3 +124,10 @@ class Reader:
             return bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
             raise self.error("name is not valid UTF-8") from None
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters written as escapes (`\\n`, `\\x01`)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

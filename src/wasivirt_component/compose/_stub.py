@@ -17,10 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
-from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule, Limits
+from ..binary.core_encoder import F32, F64, I32, I64, KIND_FUNC, KIND_MEMORY, CoreModule, Limits, name_section
 from ..binary.core_encoder import FuncType as CoreFuncType
-from ..binary.encode import name as encode_name
-from ..binary.encode import uleb, vec
 from ..errors import CompositionError
 from ._encoder import ComponentBuilder, TypeScope
 from ._shim import InterfaceShim
@@ -54,13 +52,6 @@ class Stub:
 
 
 STUB_MODULE_NAME = "wasivirt-trap-stub"
-
-
-def name_section(module_name: str, functions: list[tuple[int, str]]) -> bytes:
-    """A core `name` custom section payload: the module's name and its functions' names."""
-    def sub(kind: int, content: bytes) -> bytes:
-        return bytes([kind]) + uleb(len(content)) + content
-    return sub(0, encode_name(module_name)) + sub(1, vec(uleb(i) + encode_name(n) for i, n in functions))
 
 
 def trap_stub(consumer: ComponentType, stubbed: list[str]) -> Stub:

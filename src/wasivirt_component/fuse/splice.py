@@ -1,7 +1,9 @@
-"""The splice: the virtualizer's core instances wired into a jco-adapted child component.
+"""The splice: the virtualizer's core instances wired into a child component.
 
-Seven core instances join the child's own, right before the adapter's first argument
-instance that the virtualizer now provides (all of them come after the program's memory):
+The child is a jco-adapted wasip1 program or a flat WASI 0.2 component (`structure.py`);
+its core instances that import served WASI interfaces are its *importers*. Seven core
+instances join the child's own, right before the first importer argument the splice
+replaces (all of them come after the memory the importers' WASI functions write into):
 
 1. the image memory (`virt/splice.image_memory_module`): defines the virtualizer's memory,
    its image as data segments (copy-on-write per instance);
@@ -10,10 +12,15 @@ instance that the virtualizer now provides (all of them come after the program's
    returning lists or strings through a shim whose table a fixup fills once (4) exists,
    the others directly; the rest trap (`modules.trap_module`);
 4. the fused core module (`virt/build.fused_core_module`);
-5. the adapter's argument instances for the served interfaces are rebuilt to export the
-   core's `fused:IFACE#NAME` functions instead of the host's (`structure.SERVED`), and the
-   shim slots that held those host functions get the same functions;
-6. after the adapter: a fixup putting its `cabi_import_realloc` into the bridge's table.
+5. the importers' argument instances for the served interfaces are rebuilt to export the
+   core's `fused:IFACE#NAME` functions instead of the host's (`structure.SERVED`) -- with
+   several fronts, through the wrapper of the front each function was lowered with
+   (`modules.front_module`, which sets the bridge's current front) --, those
+   for interfaces tied to served types (`wasi:sockets`) to export named trapping
+   functions, as the composed mode stubs them; the shim slots that held the replaced host
+   functions get the same functions;
+6. after the instance exporting each front's realloc (the adapter's `cabi_import_realloc`,
+   libc's `cabi_realloc`): a fixup putting it into the front's slot of the bridge's table.
 
 Then every definition that only served the replaced host functions (their `canon lower`s,
 aliases, resource drops, and imports nothing uses any more, such as `wasi:filesystem`
@@ -30,12 +37,12 @@ from ..compose import import_dependencies, read_component
 from ..compose.types import ComponentType
 from ..errors import BinaryFormatError
 from ..names import compat_key
-from ..virt.bridge import bridge_module
+from ..virt.bridge import bridge_module, caller_memory
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
 from ..virt.splice import image_memory_parts
 from . import modules
-from .coretypes import CoreInterface, read_interface
+from .coretypes import CoreInterface, Signature, read_interface
 from .host import Binding, plan_host, wanted_imports
 from .items import (
     Item,
@@ -51,7 +58,7 @@ from .items import (
     new_resource_drop,
     parse_component,
 )
-from .structure import AdapterShape, find_adapter, import_items, served
+from .structure import Importer, WasiShape, find_importers, import_items, served
 
 REALLOC = "cabi_realloc"
 
@@ -61,15 +68,16 @@ class Fused:
     """The fused component and how the child's imports are now satisfied."""
 
     data: bytes
-    served: list[str]                                   # the adapter's imports the virtualizer answers
+    served: list[str]                                   # the importers' arguments the virtualizer answers
     host: list[str]                                     # child imports the virtualizer calls for it
     missing: list[str] = field(default_factory=list)    # host functions it would call, absent from the child
+    trapped: list[str] = field(default_factory=list)    # child imports tied to served types: every call traps
 
 
 def fuse(child: bytes, core: bytes, image: bytes, *, host_filesystem: bool, what: str = "child") -> Fused:
-    """`child` (a jco-adapted component) with the fused virtualizer `core` serving `image`.
-    Raises `Unsupported` (with the reason) when the child's structure is not one the
-    splice can prove right."""
+    """`child` (a jco-adapted or flat WASI 0.2 component) with the fused virtualizer `core`
+    serving `image`. Raises `Unsupported` (with the reason) when the child's structure is
+    not one the splice can prove right."""
     try:
         return _fuse(child, core, image, host_filesystem, what)
     except BinaryFormatError as exc:  # well-formed for the composer, not for this walker
@@ -78,25 +86,25 @@ def fuse(child: bytes, core: bytes, image: bytes, *, host_filesystem: bool, what
 
 def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: str) -> Fused:
     comp = parse_component(child, what)
-    shape = find_adapter(comp, what)
+    shape = find_importers(comp, what)
     ctype = read_component(child, what).type
-    _check_other_arguments(shape, ctype, what)
+    tied = _tied_imports(ctype)
+    trapped = [(imp, arg, tied[compat_key(arg)]) for imp in shape.importers for arg in imp.others
+               if compat_key(arg) in tied]
     ours = read_interface(core, "fused virtualizer")
-    adapter = read_interface(shape.module.data, "preview1 adapter")  # type: ignore[arg-type]
     block = _Block()
 
     # 1-2: the image memory and the bridge
     m_img = block.add(new_core_module(image_memory_parts(core, image)))
-    m_bridge = block.add(new_core_module(bridge_module()))
+    m_bridge = block.add(new_core_module(bridge_module(len(shape.fronts))))
     m_core = block.add(new_core_module(core))
-    m_rfix = block.add(new_core_module(modules.realloc_fixup_module()))
     i_img = block.add(new_instantiate(m_img, []))
     memory = block.add(new_alias_core_export(i_img, "memory", "core memory"))
-    caller = block.add(new_core_exports([("memory", shape.memory)]))
+    caller = block.add(new_core_exports([(caller_memory(k)[1], f.memory) for k, f in enumerate(shape.fronts)]))
     i_bridge = block.add(new_instantiate(m_bridge, [(BRIDGE_OUR_MEMORY[0], i_img), (BRIDGE_CALLER_MEMORY[0], caller)]))
 
     # 3-4: the host side and the fused core
-    wanted = wanted_imports(ctype, list(shape.bundles), host_filesystem)
+    wanted = wanted_imports(ctype, shape.served_arguments, host_filesystem)
     plan = plan_host(ours.imports, ctype, wanted)
     imports = import_items(comp)
     host_args = _host_functions(block, plan.bindings, imports, memory)
@@ -105,43 +113,135 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
                                                         for m, funcs in host_args.items()]))
     block.finish_reallocs(i_core, memory)
 
-    # 5: the adapter's arguments
-    replace = _rewired_arguments(shape, ours, adapter, lambda name: block.fused(i_core, name), what)
+    # 5: the importers' arguments
+    functions = _served_functions(block, shape, ours, i_core, i_bridge, what)
+    functions.update(_trapping_functions(block, trapped, what))
+    replace = _replace_bundles(shape, functions)
 
-    items = _assemble(comp.items, shape, block, replace, new_instantiate(
-        m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, shape.adapter)]), imports, what)
-    data = encode_component(items)
-    return Fused(data, sorted(shape.bundles), plan.host, plan.missing)
+    # 6: each front's realloc into the bridge's table
+    fixups = []
+    for k, front in enumerate(shape.fronts):
+        if front.realloc is not None:
+            m_rfix = block.add(new_core_module(modules.realloc_fixup_module(
+                front.realloc.info.name or "", k, len(shape.fronts))))
+            fixups.append((front.realloc.refs[0], new_instantiate(
+                m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, front.realloc.refs[0])])))
+
+    items = _assemble(comp.items, shape, block, replace, fixups, imports, what)
+    _check_isolated(items, tied, what)
+    return Fused(encode_component(items), shape.served_arguments, plan.host, plan.missing,
+                 [n for n in ctype.imports if n in {name for _, _, name in trapped}])
 
 
-def _rewired_arguments(shape: AdapterShape, ours: CoreInterface, adapter: CoreInterface,
-                       fused_func: Callable[[str], Item], what: str) -> dict[int, Item]:
-    """id(original) -> replacement: the adapter's argument instances for the served
-    interfaces, exporting the core's `fused:IFACE#NAME` functions under the adapter's
-    names, and each fixup's `actual` instance with the shim slots those arguments used
-    filled with the same functions."""
+Functions = dict[int, list[tuple[str, Item]]]   # id(argument bundle) -> its new (name, function)s
+
+
+def _served_functions(block: _Block, shape: WasiShape, ours: CoreInterface, core: Item, bridge: Item,
+                      what: str) -> Functions:
+    """The core's `fused:IFACE#NAME` function for each function of each importer's served
+    arguments, checked to have the core type the importer declares. With several fronts,
+    a function lowered with a memory goes through its front's wrapper instead."""
     ifaces = {compat_key(n[len(PREFIX):].split("#", 1)[0]): n[len(PREFIX):].split("#", 1)[0]
               for n in ours.exports if n.startswith(PREFIX)}
+    lowering = _lowering_of(shape)
+    plan: list[tuple[int, str, str, int | None]] = []   # (id(bundle), field, core export, front)
+    order: list[int] = []
+    for importer in shape.importers:
+        declared = _declared(importer)
+        for arg, bundle in importer.bundles.items():
+            iface = ifaces.get(compat_key(arg))
+            if iface is None:
+                raise Unsupported(f"{what}: the virtualizer does not serve {arg}")
+            for fname, k in bundle.info.named:
+                name = export_name(iface, fname)
+                if bundle.refs[k].space != "core func" or name not in ours.exports:
+                    raise Unsupported(f"{what}: the virtualizer has no {fname} in {arg}")
+                wants = declared.imports.get((arg, fname))
+                if wants is not None and wants != ours.exports[name]:
+                    raise Unsupported(f"{what}: {arg} {fname} has core type {wants}, the virtualizer's "
+                                      f"{ours.exports[name]}")
+                front = None
+                if len(shape.fronts) > 1:
+                    source = lowering(bundle.refs[k])
+                    if source.info.kind not in ("canon lower", "canon resource.drop"):
+                        raise Unsupported(f"{what}: cannot tell which canonical options {arg} {fname} "
+                                          "is lowered with")
+                    front = shape.front_of.get(id(source))   # None: it reaches no memory
+                plan.append((id(bundle), fname, name, front))
+            order.append(id(bundle))
+    wrapped = _front_wrappers(block, ours, core, bridge, {(f, n) for _, _, n, f in plan if f is not None})
+    out: Functions = {key: [] for key in order}
+    for key, fname, name, front in plan:
+        out[key].append((fname, wrapped[(front, name)] if front is not None else block.fused(core, name)))
+    return out
+
+
+def _lowering_of(shape: WasiShape) -> Callable[[Item], Item]:
+    """The `canon lower` behind a bundle's function: itself, or the function a fixup put
+    into the shim slot the function calls."""
+    slots = {(id(shim), n): actual.refs[k] for shim, actual in shape.fixups for n, k in actual.info.named}
+
+    def lowering(func: Item) -> Item:
+        if func.info.kind == "alias core export":
+            return slots.get((id(func.refs[0]), func.info.name or ""), func)
+        return func
+    return lowering
+
+
+def _front_wrappers(block: _Block, ours: CoreInterface, core: Item, bridge: Item,
+                    wanted: set[tuple[int, str]]) -> dict[tuple[int, str], Item]:
+    """(front, core export) -> that front's wrapper of the export (`modules.front_module`)."""
+    out: dict[tuple[int, str], Item] = {}
+    for front in sorted({f for f, _ in wanted}):
+        names = sorted(n for f, n in wanted if f == front)
+        m_front = block.add(new_core_module(modules.front_module(front, [(n, ours.exports[n]) for n in names])))
+        i_front = block.add(new_instantiate(m_front, [(modules.BRIDGE_ARG, bridge), (modules.CORE_ARG, core)]))
+        for name in names:
+            out[(front, name)] = block.add(new_alias_core_export(i_front, name, "core func"))
+    return out
+
+
+def _trapping_functions(block: _Block, trapped: list[tuple[Importer, str, str]], what: str) -> Functions:
+    """A trapping function, named after the child's import it stands for, for each function
+    of the importers' arguments tied to served types."""
+    named: list[tuple[Item, str, str, Signature]] = []   # (bundle, field, name, signature)
+    for importer, arg, name in trapped:
+        bundle, declared = importer.others[arg], _declared(importer)
+        if bundle.info.kind != "core exports":
+            raise Unsupported(f"{what}: the WASI importer's {arg} is not a plain bundle of functions")
+        for fname, k in bundle.info.named:
+            sig = declared.imports.get((arg, fname))
+            if sig is None or bundle.refs[k].space != "core func":
+                raise Unsupported(f"{what}: the WASI importer's {arg} {fname} is not a function it imports")
+            named.append((bundle, fname, f"{name}#{fname}", sig))
+    if not named:
+        return {}
+    m_trap = block.add(new_core_module(modules.trap_module([n[3] for n in named], [n[2] for n in named])))
+    i_trap = block.add(new_instantiate(m_trap, []))
+    out: Functions = {}
+    for k, (bundle, fname, _, _) in enumerate(named):
+        out.setdefault(id(bundle), []).append((fname, block.add(new_alias_core_export(i_trap, str(k), "core func"))))
+    return out
+
+
+def _declared(importer: Importer) -> CoreInterface:
+    return read_interface(importer.module.data, "WASI importer")  # type: ignore[arg-type]
+
+
+def _replace_bundles(shape: WasiShape, functions: Functions) -> dict[int, Item]:
+    """id(original) -> replacement: each argument bundle in `functions` exporting its new
+    functions under the same names, and each fixup's `actual` instance with the shim slots
+    those bundles used filled with the same functions."""
+    bundles = {id(b): b for imp in shape.importers for b in [*imp.bundles.values(), *imp.others.values()]}
     replace: dict[int, Item] = {}
     slot_fill: dict[tuple[int, str], Item] = {}
-    for arg, bundle in shape.bundles.items():
-        iface = ifaces.get(compat_key(arg))
-        if iface is None:
-            raise Unsupported(f"{what}: the virtualizer does not serve {arg}")
-        exports = []
-        for fname, k in bundle.info.named:
+    for key, exports in functions.items():
+        bundle = bundles[key]
+        for (_, k), (_, func) in zip(bundle.info.named, exports, strict=True):
             target = bundle.refs[k]
-            name = export_name(iface, fname)
-            if target.space != "core func" or name not in ours.exports:
-                raise Unsupported(f"{what}: the virtualizer has no {fname} in {arg}")
-            wants = adapter.imports.get((arg, fname))
-            if wants is not None and wants != ours.exports[name]:
-                raise Unsupported(f"{what}: {arg} {fname} has core type {wants}, the virtualizer's "
-                                  f"{ours.exports[name]}")
-            exports.append((fname, fused_func(name)))
             if target.info.kind == "alias core export":  # a shim trampoline: remember its slot
-                slot_fill[(id(target.refs[0]), target.info.name or "")] = fused_func(name)
-        replace[id(bundle)] = new_core_exports(exports)
+                slot_fill[(id(target.refs[0]), target.info.name or "")] = func
+        replace[key] = new_core_exports(exports)
     for shim, actual in shape.fixups:
         slots = [(n, slot_fill.get((id(shim), n), actual.refs[k])) for n, k in actual.info.named]
         if any(t is not actual.refs[k] for (_, t), (_, k) in zip(slots, actual.info.named, strict=True)):
@@ -149,20 +249,22 @@ def _rewired_arguments(shape: AdapterShape, ours: CoreInterface, adapter: CoreIn
     return replace
 
 
-def _check_other_arguments(shape: AdapterShape, ctype: ComponentType, what: str) -> None:
-    """The adapter's other host interfaces must not use served types: their functions
-    would get the virtualizer's handles (streams, pollables) and hand them to the host
-    (the composed mode stubs such interfaces, e.g. `wasi:sockets`, with traps)."""
-    by_key = {compat_key(n): n for n in ctype.imports}
+def _tied_imports(ctype: ComponentType) -> dict[str, str]:
+    """compat key -> name of the child's imports that are not served but use served types:
+    their functions would hand the host the virtualizer's handles (streams, pollables), or
+    the child the host's. The composed mode stubs them (`virt/wiring.py`); so does this."""
     served_names = {n for n in ctype.imports if served(n)}
-    for arg in shape.others:
-        name = by_key.get(compat_key(arg))
-        if name is None:
-            continue
-        tied = import_dependencies(ctype, [name]) & served_names
-        if tied:
-            raise Unsupported(f"{what}: {name} uses the types of {', '.join(sorted(tied))}, which the "
-                              "virtualizer serves")
+    return {compat_key(n): n for n in ctype.imports
+            if n not in served_names and import_dependencies(ctype, [n]) & served_names}
+
+
+def _check_isolated(items: list[Item], tied: dict[str, str], what: str) -> None:
+    """No import tied to served types is left: one used other than as an importer's
+    argument (re-exported, say) would still hand out the host's streams."""
+    left = sorted(i.info.name or "" for i in items if i.info.kind == "import" and compat_key(i.info.name or "") in tied)
+    if left:
+        raise Unsupported(f"{what}: {left[0]} uses the virtualizer's types and is used other than by a "
+                          "WASI importer")
 
 
 class _Block:
@@ -234,27 +336,33 @@ def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, I
     return out
 
 
-def _assemble(original: list[Item], shape: AdapterShape, block: _Block, replace: dict[int, Item],
-              realloc_fixup: Item, imports: dict[str, Item], what: str) -> list[Item]:
-    """The child's items with the block inserted, replacements made, the realloc fixup
-    after the adapter, and what nothing uses any more removed."""
+def _assemble(original: list[Item], shape: WasiShape, block: _Block, replace: dict[int, Item],
+              fixups: list[tuple[Item, Item]], imports: dict[str, Item], what: str) -> list[Item]:
+    """The child's items with the block inserted before the first replaced one,
+    replacements made, each realloc fixup after the instance exporting its realloc (and
+    after the block), and what nothing uses any more removed."""
     position = {id(item): k for k, item in enumerate(original)}
-    at = min(position[id(b)] for b in shape.bundles.values())
-    needed_before = [shape.memory] + [i for i in imports.values()
-                                      if any(i in x.refs for x in block.items)]
+    at = min(position[key] for key in replace)
+    needed_before = [f.memory for f in shape.fronts] + [i for i in imports.values()
+                                                        if any(i in x.refs for x in block.items)]
     late = [i for i in needed_before if position[id(i)] >= at]
     if late:
         raise Unsupported(f"{what}: {late[0].info.kind} {late[0].info.name or ''} is defined after the "
-                          "adapter's first argument")
+                          "first WASI argument the virtualizer replaces")
     before = live(original)
     for item in original:  # whoever referred to a replaced definition gets its replacement
         item.refs = [replace.get(id(r), r) for r in item.refs]
     items: list[Item] = []
+    seen: set[int] = set()
+    pending = list(fixups)
     for k, item in enumerate(original):
         if k == at:
             items.extend(block.items)
         items.append(replace.get(id(item), item))
-        if item is shape.adapter:
-            items.append(realloc_fixup)
+        seen.add(id(item))
+        if k >= at:
+            items.extend(f for owner, f in pending if id(owner) in seen)
+            pending = [(owner, f) for owner, f in pending if id(owner) not in seen]
+    assert not pending, "every realloc's owner is one of the child's items"
     after = live(items)
     return [i for i in items if id(i) in after or (id(i) not in before and i.data is not None)]

@@ -15,6 +15,13 @@ The realloc is called through slot 0 of the funcref table the bridge defines and
 instantiated, and the caller imports the virtualizer, so a fixup instantiated after it fills
 the slot (as jco's own shim/fixup pair does for the adapter). An empty slot, or a function
 of another type in it, traps. Generated with our encoder: a few hundred bytes, no compiler.
+
+A child whose WASI imports are lowered with several sets of canonical options (memories,
+reallocs) has a *front* per set: `bridge_module(fronts)` then imports one caller memory per
+front (`caller_memory(k)`), has a table slot per front, and a mutable global saying which
+front the current call came through, set by the front's wrappers (`fuse/modules.py`)
+through its export `set-front` before they call the core. Calls into the virtualizer never
+nest (`c/fused.c`'s guard), so one global is enough.
 """
 
 from __future__ import annotations
@@ -23,23 +30,48 @@ from ..binary.core_encoder import FUNCREF, I32, KIND_FUNC, KIND_TABLE, CoreModul
 from .names import BRIDGE_CALLER_MEMORY, BRIDGE_OUR_MEMORY, BRIDGE_REALLOC_TABLE
 
 COPY_FROM_CALLER = "copy-from-caller"
+SET_FRONT = "set-front"
 COPY_TO_CALLER = "copy-to-caller"
 CALLER_REALLOC = "caller-realloc"
 REALLOC_TYPE = FuncType((I32, I32, I32, I32), (I32,))
 
 
-def bridge_module() -> bytes:
+def caller_memory(front: int) -> tuple[str, str]:
+    """The (module, name) the bridge imports front `front`'s memory as."""
+    module, name = BRIDGE_CALLER_MEMORY
+    return (module, name if front == 0 else f"{name}{front}")
+
+
+def bridge_module(fronts: int = 1) -> bytes:
     """The bridge core module (see the module docstring)."""
     m = CoreModule()
     ours = m.import_memory(*BRIDGE_OUR_MEMORY, Limits(0))
-    caller = m.import_memory(*BRIDGE_CALLER_MEMORY, Limits(0))
-    table = m.add_table(FUNCREF, Limits(1, 1))
+    callers = [m.import_memory(*caller_memory(k), Limits(0)) for k in range(fronts)]
+    table = m.add_table(FUNCREF, Limits(fronts, fronts))
     copy = FuncType((I32, I32, I32))
     args = op.local_get(0) + op.local_get(1) + op.local_get(2)
-    m.export(COPY_FROM_CALLER, KIND_FUNC, m.add_func(copy, args + op.memory_copy(ours, caller)))
-    m.export(COPY_TO_CALLER, KIND_FUNC, m.add_func(copy, args + op.memory_copy(caller, ours)))
-    realloc = m.add_func(REALLOC_TYPE, args + op.local_get(3) + op.i32_const(0)
+    if fronts == 1:
+        from_caller, to_caller = args + op.memory_copy(ours, callers[0]), args + op.memory_copy(callers[0], ours)
+        slot = op.i32_const(0)
+    else:
+        front = m.add_global(I32, op.i32_const(0), mutable=True)
+        m.export(SET_FRONT, KIND_FUNC, m.add_func(FuncType((I32,)), op.local_get(0) + op.global_set(front)))
+        from_caller = _by_front(front, [args + op.memory_copy(ours, c) for c in callers])
+        to_caller = _by_front(front, [args + op.memory_copy(c, ours) for c in callers])
+        slot = op.global_get(front)
+    m.export(COPY_FROM_CALLER, KIND_FUNC, m.add_func(copy, from_caller))
+    m.export(COPY_TO_CALLER, KIND_FUNC, m.add_func(copy, to_caller))
+    realloc = m.add_func(REALLOC_TYPE, args + op.local_get(3) + slot
                          + op.call_indirect(m.add_type(REALLOC_TYPE), table))
     m.export(CALLER_REALLOC, KIND_FUNC, realloc)
     m.export(BRIDGE_REALLOC_TABLE, KIND_TABLE, table)
     return m.encode()
+
+
+def _by_front(front: int, copies: list[bytes]) -> bytes:
+    """The copy for the current front: an if/else chain over the global `front`."""
+    *firsts, last = copies
+    body = b""
+    for k, copy in enumerate(firsts):
+        body += op.global_get(front) + op.i32_const(k) + op.I32_EQ + op.if_(b"\x40") + copy + op.ELSE
+    return body + last + op.END * len(firsts)
