@@ -190,6 +190,16 @@ def test_an_import_tied_to_served_types_left_in_place_is_refused(python_child):
         _check_isolated(parse_component(python_child).items, tied, "py")
 
 
+def test_a_served_import_left_to_the_host_is_refused(probe):
+    """The other closing proof: a served import the virtualizer does not use itself would
+    reach the host past it."""
+    from wasivirt_component.fuse.splice import _check_served_only_by_us
+
+    with pytest.raises(Unsupported, match=r"^p: wasi:\S+ is still used other than by the WASI importers$"):
+        _check_served_only_by_us(parse_component(probe).items, [], "p")
+    _check_served_only_by_us([], [], "p")
+
+
 # -- what cannot be fused ---------------------------------------------------------------------
 
 def test_a_component_without_the_adapter_is_unsupported(core, image):

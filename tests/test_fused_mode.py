@@ -184,6 +184,21 @@ def test_a_forced_fused_link_that_cannot_be_is_one_line_and_writes_nothing(tmp_p
     assert not out.exists()
 
 
+def test_a_component_nesting_the_wasi_importer_is_not_fused(tmp_path, hello):
+    """A composed app (the child a component inside it, given the virtualizer's WASI) is
+    composed again, saying why."""
+    first, composed = _compose_cli(hello, tmp_path, "--link", "composed", "-q")
+    assert first.code == 0, first.stderr
+    again = tmp_path / "again"
+    again.mkdir()
+    result, out = _compose_cli(composed, again, "-q")
+    assert result.code == 0, result.stderr
+    assert result.stderr == (f"note: linked composed, not fused: {composed} nests components: the served WASI "
+                             "interfaces are passed to a component inside it, not imported by its own core "
+                             "instances\n")
+    assert read_artifact(out.read_bytes()).link == "composed"
+
+
 def test_an_unknown_link_mode_is_an_error(tmp_path, hello):
     result, out = _compose_cli(hello, tmp_path, "--link", "both")
     assert result.code == 2 and "unknown link mode 'both'" in result.stderr and not out.exists()

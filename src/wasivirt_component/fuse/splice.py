@@ -129,6 +129,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
 
     items = _assemble(comp.items, shape, block, replace, fixups, imports, what)
     _check_isolated(items, tied, what)
+    _check_served_only_by_us(items, plan.host, what)
     return Fused(encode_component(items), shape.served_arguments, plan.host, plan.missing,
                  [n for n in ctype.imports if n in {name for _, _, name in trapped}])
 
@@ -256,6 +257,16 @@ def _tied_imports(ctype: ComponentType) -> dict[str, str]:
     served_names = {n for n in ctype.imports if served(n)}
     return {compat_key(n): n for n in ctype.imports
             if n not in served_names and import_dependencies(ctype, [n]) & served_names}
+
+
+def _check_served_only_by_us(items: list[Item], host: list[str], what: str) -> None:
+    """No served import is left that the virtualizer does not use itself: one would be the
+    host's, reached past the virtualizer (say, by a nested component given it)."""
+    ours = {compat_key(n) for n in host}
+    left = sorted(i.info.name or "" for i in items if i.info.kind == "import" and served(i.info.name or "")
+                  and compat_key(i.info.name or "") not in ours)
+    if left:
+        raise Unsupported(f"{what}: {left[0]} is still used other than by the WASI importers")
 
 
 def _check_isolated(items: list[Item], tied: dict[str, str], what: str) -> None:

@@ -85,6 +85,11 @@ def find_importers(child: Component, what: str) -> WasiShape:
     importers = [_importer(i, what) for i in child.items
                  if i.info.kind == "instantiate" and any(served(n) for n, _ in i.info.named)]
     if not importers:
+        nested = [i for i in child.items if i.info.kind == "instantiate component"
+                  and any(served(n) for n, _ in i.info.named)]
+        if nested:
+            raise Unsupported(f"{what} nests components: the served WASI interfaces are passed to a "
+                              "component inside it, not imported by its own core instances")
         raise Unsupported(f"{what} imports none of the interfaces the virtualizer serves")
     fronts, front_of = _fronts(child, what)
     if not fronts:  # nothing is lowered with a memory: the bridge still needs one
