@@ -209,8 +209,9 @@ def compose(
                              "starts at once.")] = False,
     link: Annotated[str, typer.Option(
         "--link", metavar="auto|fused|composed",
-        help="fused: the virtualizer inside the child's component (wasip1 programs; reads are "
-             "memory copies; needs multi-memory: wasmtime yes, Node 20/jco no). composed: its own "
+        help="fused: the virtualizer inside the child's component (wasip1 programs, flat WASI 0.2 "
+             "components; reads are memory copies; needs multi-memory: wasmtime yes, Node 20/jco no). "
+             "composed: its own "
              "component (any child, any runtime). auto: fused where possible.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
 ) -> None:
