@@ -416,5 +416,7 @@ def test_stdout_forwards_the_callers_bytes_to_the_host(f):
     ret = f.area(12)
     f.call(STREAMS, "[method]output-stream.blocking-write-and-flush", out, f.put(data), len(data), ret)
     assert f.u8(ret) == 0 and f.host.written == data
+    # forwarded: the host read the caller's memory itself (no copy through ours)
+    assert [m is f.memory for m in f.host.writes] == [True]
     f.call(STREAMS, "[resource-drop]output-stream", out)
     assert f.host.dropped == [7]

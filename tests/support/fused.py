@@ -34,7 +34,7 @@ from support.cbuild import CACHE
 from wasivirt_component import toolchain
 from wasivirt_component.virt import build
 from wasivirt_component.virt.bridge import bridge_module
-from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name
+from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name, forward_import_name
 from wasivirt_component.virt.names import BRIDGE_MODULE, BRIDGE_REALLOC_TABLE, FUSED_MEMORY_IMPORT
 from wasivirt_component.virt.splice import image_memory_module
 
@@ -228,6 +228,7 @@ class FakeHost:
 
     written: bytes = b""
     dropped: list[int] = field(default_factory=list)
+    writes: list[wasmtime.Memory] = field(default_factory=list)   # which memory each write read
 
 
 class Fused:
@@ -255,13 +256,19 @@ class Fused:
     def _define_host(self, linker: wasmtime.Linker) -> None:
         host, i32 = self.host, wasmtime.ValType.i32()
 
-        def write(this: int, ptr: int, length: int, retptr: int) -> None:
-            host.written += bytes(self.virt_memory.read(self.store, ptr, ptr + length))
-            self.virt_memory.write(self.store, b"\0" * 12, retptr)  # ok: result<_, stream-error>
+        def writer(memory: Callable[[], wasmtime.Memory]) -> Callable[[int, int, int, int], None]:
+            def write(this: int, ptr: int, length: int, retptr: int) -> None:
+                host.written += bytes(memory().read(self.store, ptr, ptr + length))
+                host.writes.append(memory())
+                memory().write(self.store, b"\0" * 12, retptr)  # ok: result<_, stream-error>
+            return write
 
+        write = "[method]output-stream.blocking-write-and-flush"
         funcs = {
             ("cli/stdout", "get-stdout"): ([], [i32], lambda: 7),
-            ("io/streams", "[method]output-stream.blocking-write-and-flush"): ([i32] * 4, [], write),
+            ("io/streams", write): ([i32] * 4, [], writer(lambda: self.virt_memory)),
+            # forwarded (glue/lowered.py): lowered with the caller's memory, as fusing does
+            ("io/streams", forward_import_name(write)): ([i32] * 4, [], writer(lambda: self.memory)),
             ("io/streams", "[resource-drop]output-stream"): ([i32], [], host.dropped.append),
         }
         for (iface, name), (params, results, fn) in funcs.items():

@@ -10,11 +10,18 @@ adapter), `host` (binding the virtualizer's host imports), `modules` (generated 
 modules), `coretypes` (core signatures), `splice` (the rewrite itself), `skeleton`
 (validating the result without compiling its code).
 
+Host streams (a mounted file's, stdio) copy once: the host's stream reads and writes are
+also lowered with the program's memory and the adapter's realloc, and the virtualizer
+forwards a read or write on a host stream to them with the program's own buffer and return
+pointer (`virt/glue/lowered.py`, `Forward`), so the host writes straight into (or reads
+straight from) the program's buffer; only an error is translated back.
+
 What is not done yet: flat WASI 0.2 components (several core instances importing WASI,
 each would need a front of its own per set of canonical options) fall back to the composed
-mode; host mounts copy twice (the host writes into the virtualizer's memory, then the
-bridge into the program's), where lowering the host's reads with the program's memory and
-realloc would let the host write straight into the program's buffer.
+mode; so does a child with host mounts whose `wasi:filesystem/types` import lacks what the
+virtualizer's path walk calls (`host.MOUNT_NEEDS`: the fused virtualizer can call only the
+host functions the child imports; adding them to the child's import type is not built, and
+a fused child that never reads links traps on a symlink inside a mount).
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ instance that the virtualizer now provides (all of them come after the program's
 2. the bridge (`virt/bridge.py`): imports that memory and the program's;
 3. the host imports the virtualizer may use, lowered with its memory (`host.py`): those
    returning lists or strings through a shim whose table a fixup fills once (4) exists,
-   the others directly; the rest trap (`modules.trap_module`);
+   the others directly; the rest trap (`modules.trap_module`). The host stream functions
+   the core forwards to are lowered a second time with the program's memory and the
+   bridge's `caller-realloc` (slot 0 of its table: the adapter's `cabi_import_realloc`
+   once (6) has run), so the host reads and writes the program's buffer directly;
 4. the fused core module (`virt/build.fused_core_module`);
 5. the adapter's argument instances for the served interfaces are rebuilt to export the
    core's `fused:IFACE#NAME` functions instead of the host's (`structure.SERVED`), and the
@@ -30,7 +33,7 @@ from ..compose import import_dependencies, read_component
 from ..compose.types import ComponentType
 from ..errors import BinaryFormatError
 from ..names import compat_key
-from ..virt.bridge import bridge_module
+from ..virt.bridge import CALLER_REALLOC, bridge_module
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
 from ..virt.splice import image_memory_parts
@@ -99,7 +102,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     wanted = wanted_imports(ctype, list(shape.bundles), host_filesystem)
     plan = plan_host(ours.imports, ctype, wanted)
     imports = import_items(comp)
-    host_args = _host_functions(block, plan.bindings, imports, memory)
+    host_args = _host_functions(block, plan.bindings, imports, memory, (shape.memory, i_bridge))
     args = [(FUSED_MEMORY_IMPORT[0], i_img), (BRIDGE_MODULE, i_bridge)]
     i_core = block.add(new_instantiate(m_core, args + [(m, block.add(new_core_exports(funcs)))
                                                         for m, funcs in host_args.items()]))
@@ -204,8 +207,10 @@ class _Block:
 
 
 def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, Item],
-                    memory: Item) -> dict[str, list[tuple[str, Item]]]:
-    """module -> [(field, core func)] for the fused core's host imports."""
+                    memory: Item, caller: tuple[Item, Item]) -> dict[str, list[tuple[str, Item]]]:
+    """module -> [(field, core func)] for the fused core's host imports. `caller`: the
+    program's memory and the bridge instance, whose `caller-realloc` calls the adapter's
+    `cabi_import_realloc` (for the bindings lowered with the caller's options)."""
     traps = [b for b in bindings if b.kind == "trap"]
     trap_funcs: dict[int, Item] = {}
     if traps:
@@ -213,7 +218,8 @@ def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, I
         i_trap = block.add(new_instantiate(m_trap, []))
         trap_funcs = {id(b): block.add(new_alias_core_export(i_trap, str(k), "core func"))
                       for k, b in enumerate(traps)}
-    needs_realloc = [b for b in bindings if b.kind == "lower" and b.realloc]
+    needs_realloc = [b for b in bindings if b.kind == "lower" and b.realloc and not b.caller]
+    caller_realloc: list[Item] = []  # aliased once, when first needed
     slots = dict(zip(map(id, needs_realloc), block.shim_slots(needs_realloc), strict=True)) if needs_realloc else {}
     out: dict[str, list[tuple[str, Item]]] = {}
     for b in bindings:
@@ -225,7 +231,14 @@ def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, I
                 func = block.add(new_resource_drop(block.add(new_alias_export(instance, b.name or "", "type"))))
             else:
                 source = block.add(new_alias_export(instance, b.name or "", "func"))
-                if b.realloc:
+                if b.caller:
+                    if b.realloc and not caller_realloc:
+                        caller_realloc.append(block.add(new_alias_core_export(caller[1], CALLER_REALLOC,
+                                                                              "core func")))
+                    func = block.add(new_canon_lower(source, memory=caller[0] if b.memory else None,
+                                                     realloc=caller_realloc[0] if b.realloc else None,
+                                                     utf8=b.utf8))
+                elif b.realloc:
                     block.pending.append((b, source))
                     func = slots[id(b)]
                 else:
