@@ -61,3 +61,22 @@ def test_a_copy_out_of_bounds_traps_for_every_front():
     exports[SET_FRONT](store, 1)
     with pytest.raises(wasmtime.Trap):
         exports[COPY_TO_CALLER](store, 65536 - 2, 0, 4)
+
+
+def test_the_dispatcher_calls_the_current_fronts_variant():
+    """Host functions lowered once per front memory sit behind `modules.dispatch_module`:
+    fronts 0 and 2 share a memory (variant 0), front 1 has its own (variant 1)."""
+    from wasivirt_component.fuse.modules import dispatch_module
+
+    store, _, exports, _ = _bridge(3)
+    engine = store.engine
+    i32 = wasmtime.ValType.i32()
+    calls: list[tuple[int, int, int]] = []
+    ft = wasmtime.FuncType([i32, i32], [])
+    variants = [wasmtime.Func(store, ft, lambda a, b, v=v: calls.append((v, a, b))) for v in range(2)]
+    dispatch = wasmtime.Instance(store, wasmtime.Module(engine, dispatch_module((("i32", "i32"), ()), [0, 1, 0])),
+                                 [exports["current-front"], *variants]).exports(store)["f"]
+    for front in (0, 1, 2, 1):
+        exports[SET_FRONT](store, front)
+        dispatch(store, front, 7)
+    assert calls == [(0, 0, 7), (1, 1, 7), (0, 2, 7), (1, 1, 7)]

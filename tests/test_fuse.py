@@ -28,7 +28,7 @@ from wasivirt_component.fuse.items import (
 )
 from wasivirt_component.fuse.skeleton import core_modules, skeleton, without_payloads
 from wasivirt_component.fuse.structure import find_importers
-from wasivirt_component.virt.bridge import SET_FRONT, bridge_module
+from wasivirt_component.virt.bridge import CURRENT_FRONT, SET_FRONT, bridge_module
 from wasivirt_component.virt.build import fused_core_module, virtualizer_component
 from wasivirt_component.virt.splice import image_memory_module
 
@@ -127,6 +127,44 @@ def test_host_mounts_bring_the_host_filesystem_back(probe, core, image):
     assert "wasi:filesystem/types@0.2.12" in result.host
 
 
+def test_host_stream_reads_and_writes_are_lowered_into_the_programs_memory(probe, core, image):
+    """Single-copy host streams (issue 11): the host's stream reads and writes are lowered
+    a second time, for the fused core's `[caller-memory]` imports, with the program's own
+    memory (the one its instantiation exports) and, for reads, the bridge's `caller-realloc`
+    (the adapter's `cabi_import_realloc`): the host writes into the program's buffer. The
+    other host functions keep the virtualizer's memory and realloc."""
+    from wasivirt_component.virt.bridge import CALLER_REALLOC, bridge_module
+
+    items = parse_component(fuse(probe, core, image, host_filesystem=True, what="probe").data).items
+    program = next(i for i in items if i.info.kind == "core module" and i.data is not None
+                   and any(e.name == "_start" for e in read_module(bytes(i.data)).exports))
+    bridge = next(i for i in items if i.info.kind == "core module" and bytes(i.data or b"") == bridge_module())
+    ours = next(i for i in items if i.info.kind == "core module" and bytes(i.data or b"") ==
+                image_memory_module(core, image))
+
+    def instance_of(module):
+        return next(i for i in items if i.info.kind == "instantiate" and i.refs[0] is module)
+
+    lowered: dict[str, list[tuple[object, object]]] = {}
+    for i in items:
+        func = i.refs[0] if i.info.kind == "canon lower" else None
+        if func is not None and func.refs and func.refs[0].info.name == "wasi:io/streams@0.2.12":
+            memory = i.refs[i.info.options["memory"]].refs[0] if "memory" in i.info.options else None
+            realloc = i.refs[i.info.options["realloc"]] if "realloc" in i.info.options else None
+            lowered.setdefault(func.info.name, []).append((memory, realloc))
+    reads = ["[method]input-stream.read", "[method]input-stream.blocking-read"]
+    writes = ["[method]output-stream.write", "[method]output-stream.blocking-write-and-flush"]
+    for name in reads + writes:
+        memories = [m for m, _ in lowered[name]]
+        assert memories.count(instance_of(program)) == 1 and memories.count(instance_of(ours)) == 1, name
+    for name in reads:
+        realloc = next(r for m, r in lowered[name] if m is instance_of(program))
+        assert realloc.info.name == CALLER_REALLOC and realloc.refs[0] is instance_of(bridge)
+    for name in writes:
+        assert next(r for m, r in lowered[name] if m is instance_of(program)) is None
+    assert all(m is instance_of(ours) for n, uses in lowered.items() if n not in reads + writes for m, _ in uses)
+
+
 def test_the_childs_core_modules_are_kept_byte_for_byte(fused, probe, core, image):
     ours = [bytes(m) for m in core_modules(fused.data)]
     theirs = [bytes(m) for m in core_modules(probe)]
@@ -222,6 +260,9 @@ def test_a_lowering_with_another_memory_makes_a_second_front(probe, core, image)
     fronts = [read_module(m) for m in modules if any(i.name == SET_FRONT for i in read_module(m).imports)]
     assert len(fronts) == 2
     assert min(len(f.exports) for f in fronts) == 1  # the one function lowered with the other memory
+    # the host stream functions the core forwards to, lowered per memory, behind a dispatcher
+    dispatchers = [m for m in modules if any(i.name == CURRENT_FRONT for i in read_module(m).imports)]
+    assert len(dispatchers) >= 2  # at least a read and a write
 
 
 def test_a_lowering_with_another_realloc_makes_a_second_front(probe, core, image):
@@ -230,7 +271,9 @@ def test_a_lowering_with_another_realloc_makes_a_second_front(probe, core, image
     assert shape.fronts[0].memory is shape.fronts[1].memory
     result = fuse(with_forwarding_realloc(probe), core, image, host_filesystem=False, what="mutant")
     validate_fused(result.data, "two-realloc mutant")
-    assert bridge_module(2) in [bytes(m) for m in core_modules(result.data)]
+    modules = [bytes(m) for m in core_modules(result.data)]
+    assert bridge_module(2) in modules
+    assert not [m for m in modules if any(i.name == CURRENT_FRONT for i in read_module(m).imports)]  # one memory
 
 
 def test_one_front_adds_no_wrappers(fused):

@@ -292,3 +292,42 @@ world w { import h; export e; }
 """})
     with pytest.raises(GlueError, match="not exported by this world"):
         generate_lowered(load_world(resolved, "w"))
+
+
+FORWARD_WIT = """
+package test:fwd@0.1.0;
+interface host-side {
+  resource error;
+  variant failure { failed(error), closed }
+  resource pipe { read: func(len: u64) -> result<list<u8>, failure>; other: func(len: u32) -> result<list<u8>, failure>; }
+}
+interface ours {
+  resource error;
+  variant failure { failed(error), closed }
+  resource pipe { read: func(len: u64) -> result<list<u8>, failure>; other: func(len: u64) -> result<list<u8>, failure>; }
+}
+world w { import host-side; export ours; }
+"""
+
+
+def test_forwarding_imports_the_host_function_again_for_the_callers_memory():
+    """A forwarded export imports the host's function as `[caller-memory]NAME`, asks the
+    runtime's `_forward` hook after lifting `self`, and translates only the error."""
+    from wasivirt_component.virt.glue import GlueError, generate_lowered, load_world
+    from wasivirt_component.virt.glue.lowered import Forward, forward_import_name
+
+    world = load_world(build.resolve_wit({"world.wit": FORWARD_WIT}), "w")
+    ours, host = "test:fwd/ours@0.1.0", "test:fwd/host-side@0.1.0"
+    glue = generate_lowered(world, forward=[Forward(ours, "[method]pipe.read", host)])
+    assert f'import_module("{host}"), import_name("{forward_import_name("[method]pipe.read")}")' in glue.source
+    assert "bool test_fwd_ours_pipe_read_forward(test_fwd_ours_pipe_t *self, test_fwd_host_side_pipe_borrow_t *host);" in glue.header
+    assert "void test_fwd_ours_pipe_read_forwarded_err(test_fwd_ours_pipe_t *self, const test_fwd_host_side_failure_t *host, " \
+           "test_fwd_ours_failure_t *err);" in glue.header
+    body = glue.source.split('"fused:test:fwd/ours@0.1.0#[method]pipe.read"')[1].split("\n}\n")[0]
+    assert body.index("test_fwd_ours_pipe_read_forward(a_self, &fwd)") < body.index("a_len")  # before the rest
+    assert "__wv_forward_test_fwd_ours_pipe_read(fwd.handle, p1, retptr);" in body
+    assert forward_import_name("[method]pipe.other") not in glue.source  # only what was asked
+    with pytest.raises(GlueError, match="parameters after self must be the same"):
+        generate_lowered(world, forward=[Forward(ours, "[method]pipe.other", host)])
+    with pytest.raises(GlueError, match="imports no"):
+        generate_lowered(world, forward=[Forward(ours, "[method]pipe.read", "test:fwd/none@0.1.0")])

@@ -16,7 +16,7 @@ import pytest
 import wasmtime
 from wasmtime import TrapCode
 
-from support.fused import ERROR, FS, POLL, PREOPENS, STDOUT, STREAMS, Fused, engine, fused_core, module, traps
+from support.fused import ERROR, FS, POLL, PREOPENS, STDIN, STDOUT, STREAMS, Fused, engine, fused_core, module, traps
 from support.vfsimages import SAMPLE, TIMESTAMP, make_image
 from wasivirt_component import toolchain
 from wasivirt_component.compose import abi
@@ -416,5 +416,39 @@ def test_stdout_forwards_the_callers_bytes_to_the_host(f):
     ret = f.area(12)
     f.call(STREAMS, "[method]output-stream.blocking-write-and-flush", out, f.put(data), len(data), ret)
     assert f.u8(ret) == 0 and f.host.written == data
+    # forwarded: the host read the caller's memory itself (no copy through ours)
+    assert [m is f.memory for m in f.host.writes] == [True]
     f.call(STREAMS, "[resource-drop]output-stream", out)
     assert f.host.dropped == [7]
+
+
+def test_a_host_streams_read_lands_in_the_callers_buffer_and_its_errors_become_ours(f):
+    """stdin is a host stream: blocking-read goes to the host's function lowered with the
+    caller's memory (the fake host calls the caller's realloc once and writes there); an
+    end of file is the host's `closed` as it is; a failed read's host `error` handle comes
+    back as one of ours, wrapping it (dropping ours drops the host's)."""
+    stdin = f.call(STDIN, "get-stdin")
+    assert stdin & TAG
+    read = "[method]input-stream.blocking-read"
+    f.host.stdin = [b"typed by a person", b"", "closed", 9]
+    buf = f.put(b"\0" * 64)
+    f.force_buffer(buf)
+    f.clear_log()
+    ret = f.area(12)
+    f.call(STREAMS, read, stdin, 64, ret)
+    assert (f.u8(ret), f.u32(ret + 4), f.string(ret + 4)) == (0, buf, b"typed by a person")
+    assert f.realloc_log() == [(0, 0, 1, 17)]
+    f.call(STREAMS, read, stdin, 64, ret := f.area(12))  # an empty read: realloc still called once
+    assert (f.u8(ret), f.u32(ret + 8)) == (0, 0) and len(f.realloc_log()) == 2
+    f.call(STREAMS, read, stdin, 64, ret := f.area(12))
+    assert (f.u8(ret), f.u8(ret + 4)) == (1, 1)  # err(closed)
+    live = f.live_handles()
+    f.call(STREAMS, read, stdin, 64, ret := f.area(12))
+    assert (f.u8(ret), f.u8(ret + 4)) == (1, 0)  # err(last-operation-failed(error))
+    error = f.u32(ret + 8)
+    assert error & TAG and f.live_handles() == live + 1
+    assert len(f.realloc_log()) == 2  # no list in an error: no realloc
+    f.call(ERROR, "[resource-drop]error", error)
+    assert f.host.errors_dropped == [9] and f.live_handles() == live
+    f.call(STREAMS, "[resource-drop]input-stream", stdin)
+    assert f.host.dropped == [5]

@@ -34,7 +34,7 @@ from support.cbuild import CACHE
 from wasivirt_component import toolchain
 from wasivirt_component.virt import build
 from wasivirt_component.virt.bridge import bridge_module
-from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name
+from wasivirt_component.virt.glue.lowered import LIVE_HANDLES, export_name, forward_import_name
 from wasivirt_component.virt.names import BRIDGE_MODULE, BRIDGE_REALLOC_TABLE, FUSED_MEMORY_IMPORT
 from wasivirt_component.virt.splice import image_memory_module
 
@@ -44,6 +44,7 @@ STREAMS = "wasi:io/streams@0.2.12"
 POLL = "wasi:io/poll@0.2.12"
 ERROR = "wasi:io/error@0.2.12"
 STDOUT = "wasi:cli/stdout@0.2.12"
+STDIN = "wasi:cli/stdin@0.2.12"
 HOST = "wasivirt-host:{}@0.2.12"
 
 # The lowered imports the fake caller declares: (interface, name) -> (params, results), as
@@ -76,6 +77,7 @@ SIGNATURES: dict[tuple[str, str], tuple[str, str]] = {
     (ERROR, "[resource-drop]error"): ("i32", ""),
     (ERROR, "[method]error.to-debug-string"): ("i32 i32", ""),
     (STDOUT, "get-stdout"): ("", "i32"),
+    (STDIN, "get-stdin"): ("", "i32"),
 }
 
 PROGRAM_PAGES = 160          # 10 MiB: room for the largest read (4 MiB) twice
@@ -228,6 +230,10 @@ class FakeHost:
 
     written: bytes = b""
     dropped: list[int] = field(default_factory=list)
+    writes: list[wasmtime.Memory] = field(default_factory=list)   # which memory each write read
+    # stdin (handle 5): what its next reads answer, in order: bytes, "closed" or an error handle
+    stdin: list[bytes | str | int] = field(default_factory=list)
+    errors_dropped: list[int] = field(default_factory=list)
 
 
 class Fused:
@@ -255,13 +261,38 @@ class Fused:
     def _define_host(self, linker: wasmtime.Linker) -> None:
         host, i32 = self.host, wasmtime.ValType.i32()
 
-        def write(this: int, ptr: int, length: int, retptr: int) -> None:
-            host.written += bytes(self.virt_memory.read(self.store, ptr, ptr + length))
-            self.virt_memory.write(self.store, b"\0" * 12, retptr)  # ok: result<_, stream-error>
+        def writer(memory: Callable[[], wasmtime.Memory]) -> Callable[[int, int, int, int], None]:
+            def write(this: int, ptr: int, length: int, retptr: int) -> None:
+                host.written += bytes(memory().read(self.store, ptr, ptr + length))
+                host.writes.append(memory())
+                memory().write(self.store, b"\0" * 12, retptr)  # ok: result<_, stream-error>
+            return write
 
+        def read(this: int, length: int, retptr: int) -> None:
+            """The host's blocking-read lowered with the caller's memory and realloc (as
+            fusing lowers it): list bytes through the caller's realloc, once."""
+            answer = host.stdin.pop(0) if host.stdin else "closed"
+            if isinstance(answer, bytes):
+                data = answer[:length]
+                ptr = self.cx["cabi_import_realloc"](self.store, 0, 0, 1, len(data))
+                self.memory.write(self.store, data, ptr)
+                self.memory.write(self.store, struct.pack("<III", 0, ptr, len(data)), retptr)
+            elif answer == "closed":
+                self.memory.write(self.store, struct.pack("<BxxxBxxxI", 1, 1, 0), retptr)
+            else:  # last-operation-failed(error): the host's own error handle
+                self.memory.write(self.store, struct.pack("<BxxxBxxxI", 1, 0, answer), retptr)
+
+        write = "[method]output-stream.blocking-write-and-flush"
         funcs = {
+            ("cli/stdin", "get-stdin"): ([], [i32], lambda: 5),
+            ("io/streams", forward_import_name("[method]input-stream.blocking-read")):
+                ([i32, wasmtime.ValType.i64(), i32], [], read),
+            ("io/streams", "[resource-drop]input-stream"): ([i32], [], host.dropped.append),
+            ("io/error", "[resource-drop]error"): ([i32], [], host.errors_dropped.append),
             ("cli/stdout", "get-stdout"): ([], [i32], lambda: 7),
-            ("io/streams", "[method]output-stream.blocking-write-and-flush"): ([i32] * 4, [], write),
+            ("io/streams", write): ([i32] * 4, [], writer(lambda: self.virt_memory)),
+            # forwarded (glue/lowered.py): lowered with the caller's memory, as fusing does
+            ("io/streams", forward_import_name(write)): ([i32] * 4, [], writer(lambda: self.memory)),
             ("io/streams", "[resource-drop]output-stream"): ([i32], [], host.dropped.append),
         }
         for (iface, name), (params, results, fn) in funcs.items():

@@ -9,7 +9,10 @@ mounts), else to a trapping function, so the output imports nothing it does not 
 Fused, the host's functions come from the child's own imports (its `wasi:*` instances), so
 only what they declare can be lowered; whatever else the virtualizer imports traps if
 called (counted in `HostPlan.missing`). A host function is lowered with the virtualizer's
-memory, and with its `cabi_realloc` when results hold strings or lists.
+memory, and with its `cabi_realloc` when results hold strings or lists. An import named
+`[caller-memory]NAME` (`glue.lowered.forward_import_name`: the core forwards a host
+stream's reads and writes to it) is the host's `NAME` lowered with the *caller's* memory
+and realloc instead (`Binding.caller`), so the host reads and writes the program's buffer.
 """
 
 from __future__ import annotations
@@ -20,18 +23,25 @@ from typing import Any
 from ..compose import abi, children, import_dependencies
 from ..compose.types import ComponentType, FuncType, InstanceType, ListType, MapType, Resource, TypeItem
 from ..names import compat_key, split_name
+from ..virt.glue.lowered import FORWARD_MARK
 from ..virt.names import HOST_PACKAGE
 from ..virt.wiring import HOST_FILESYSTEM, HOST_NEEDS
 from .coretypes import Signature
 from .items import Unsupported
 
 DROP = "[resource-drop]"
+# What the virtualizer calls on a host mount whatever the child asks for (the path walk and
+# opening the mount: virt/c/paths.c, mount.c). Fused, it can call only what the child's own
+# import declares. (`readlink-at` too, but only on a symlink inside the mount: a child that
+# never reads links, such as benchmarks/c/fsbench.c, still fuses, and traps on one.)
+MOUNT_NEEDS = ("filesystem/types", ("[method]descriptor.open-at", "[method]descriptor.stat-at"))
 
 
 @dataclass(frozen=True)
 class Binding:
     """One host import of the fused core: `lower` the child's import `source` function
-    `name`, `drop` its resource `name`, or `trap`."""
+    `name` (with the caller's memory and realloc when `caller`), `drop` its resource
+    `name`, or `trap`."""
 
     module: str
     field: str
@@ -42,6 +52,7 @@ class Binding:
     memory: bool = False
     realloc: bool = False
     utf8: bool = False
+    caller: bool = False
 
 
 @dataclass
@@ -81,12 +92,21 @@ def plan_host(imports: dict[tuple[str, str], Signature], child: ComponentType, w
             used.add(source)  # type: ignore[arg-type]
         plan.bindings.append(binding)
     plan.host = sorted(used)
+    lacking = [m.split(" ", 1)[1] for m in plan.missing
+               if m.split("@", 1)[0] == MOUNT_NEEDS[0] and m.split(" ", 1)[1] in MOUNT_NEEDS[1]]
+    if lacking:
+        raise Unsupported(f"its wasi:{MOUNT_NEEDS[0]} import lacks {', '.join(lacking)}, which host mounts "
+                          "need (fused, the virtualizer can call only the host functions the child imports)")
     return plan
 
 
-def _bind(module: str, fname: str, sig: Signature, source: str | None,
+def _bind(module: str, field: str, sig: Signature, source: str | None,
           instance: InstanceType) -> Binding | None:
+    caller = field.startswith(FORWARD_MARK)
+    fname = field.removeprefix(FORWARD_MARK)
     if fname.startswith(DROP):
+        if caller:
+            return None
         item = instance.exports.get(fname[len(DROP):])
         if not (isinstance(item, TypeItem) and isinstance(item.type, Resource)):
             return None
@@ -104,8 +124,8 @@ def _bind(module: str, fname: str, sig: Signature, source: str | None,
     memory = (any(_has(t, _pointer) for t in values) or len(flat) > abi.MAX_FLAT_PARAMS
               or len(result_flat) > abi.MAX_FLAT_RESULTS)
     realloc = ft.result is not None and _has(ft.result, _pointer)
-    return Binding(module, fname, "lower", sig, source, fname, memory, realloc,
-                   any(_has(t, lambda x: x == "string") for t in values))
+    return Binding(module, field, "lower", sig, source, fname, memory, realloc,
+                   any(_has(t, lambda x: x == "string") for t in values), caller)
 
 
 def _pointer(t: Any) -> bool:

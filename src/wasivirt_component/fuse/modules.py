@@ -18,6 +18,9 @@
 - `front_module`: with several fronts (sets of canonical options), the functions one front's
   importers call: each says which front it is (the bridge's `set-front`), then calls the
   core's function of the same signature.
+- `dispatch_module`: with fronts of distinct memories, a host function lowered once per
+  memory (the host writing straight into the caller's buffer) is called through a
+  dispatcher picking the current front's lowering.
 
 A few hundred bytes each, from our encoder: no compiler.
 """
@@ -40,13 +43,13 @@ from ..binary.core_encoder import (
     trapping_body,
 )
 from ..compose import STUB_MODULE_NAME
-from ..virt.bridge import REALLOC_TYPE, SET_FRONT
+from ..virt.bridge import CURRENT_FRONT, REALLOC_TYPE, SET_FRONT
 from ..virt.names import BRIDGE_REALLOC_TABLE
 from .coretypes import Signature
 
 SHIM_TABLE = "$imports"
 SHIM_ARG, ACTUAL_ARG = "shim", "actual"
-BRIDGE_ARG, CALLER_ARG, CORE_ARG = "bridge", "caller", "core"
+BRIDGE_ARG, CALLER_ARG, CORE_ARG, VARIANTS_ARG = "bridge", "caller", "core", "variants"
 _CODES = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 
 
@@ -108,4 +111,21 @@ def front_module(front: int, funcs: list[tuple[str, Signature]]) -> bytes:
         ft = functype(sig)
         args = b"".join(op.local_get(k) for k in range(len(ft.params)))
         m.export(name, KIND_FUNC, m.add_func(ft, op.i32_const(front) + op.call(set_front) + args + op.call(target)))
+    return m.encode()
+
+
+def dispatch_module(sig: Signature, variant_of_front: list[int]) -> bytes:
+    """Exports `"f"`: calls `variants."i"` for i = `variant_of_front[current front]` (the
+    bridge's `current-front`) with the same arguments."""
+    m = CoreModule()
+    ft = functype(sig)
+    current = m.import_func(BRIDGE_ARG, CURRENT_FRONT, FuncType((), (I32,)))
+    variants = [m.import_func(VARIANTS_ARG, str(i), ft) for i in range(max(variant_of_front) + 1)]
+    args = b"".join(op.local_get(k) for k in range(len(ft.params)))
+    *firsts, last = variant_of_front
+    body = b""
+    for front, variant in enumerate(firsts):
+        body += (op.call(current) + op.i32_const(front) + op.I32_EQ + op.if_()
+                 + args + op.call(variants[variant]) + op.RETURN + op.END)
+    m.export("f", KIND_FUNC, m.add_func(ft, body + args + op.call(variants[last])))
     return m.encode()

@@ -10,7 +10,10 @@ replaces (all of them come after the memory the importers' WASI functions write 
 2. the bridge (`virt/bridge.py`): imports that memory and the program's;
 3. the host imports the virtualizer may use, lowered with its memory (`host.py`): those
    returning lists or strings through a shim whose table a fixup fills once (4) exists,
-   the others directly; the rest trap (`modules.trap_module`);
+   the others directly; the rest trap (`modules.trap_module`). The host stream functions
+   the core forwards to are lowered a second time with the program's memory and the
+   bridge's `caller-realloc` (slot 0 of its table: the adapter's `cabi_import_realloc`
+   once (6) has run), so the host reads and writes the program's buffer directly;
 4. the fused core module (`virt/build.fused_core_module`);
 5. the importers' argument instances for the served interfaces are rebuilt to export the
    core's `fused:IFACE#NAME` functions instead of the host's (`structure.SERVED`) -- with
@@ -37,7 +40,7 @@ from ..compose import import_dependencies, read_component
 from ..compose.types import ComponentType
 from ..errors import BinaryFormatError
 from ..names import compat_key
-from ..virt.bridge import bridge_module, caller_memory
+from ..virt.bridge import CALLER_REALLOC, bridge_module, caller_memory
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
 from ..virt.splice import image_memory_parts
@@ -58,7 +61,7 @@ from .items import (
     new_resource_drop,
     parse_component,
 )
-from .structure import Importer, WasiShape, find_importers, import_items, served
+from .structure import Importer, WasiShape, find_importers, identity, import_items, served
 
 REALLOC = "cabi_realloc"
 
@@ -107,7 +110,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     wanted = wanted_imports(ctype, shape.served_arguments, host_filesystem)
     plan = plan_host(ours.imports, ctype, wanted)
     imports = import_items(comp)
-    host_args = _host_functions(block, plan.bindings, imports, memory)
+    host_args = _host_functions(block, plan.bindings, imports, memory, ([f.memory for f in shape.fronts], i_bridge))
     args = [(FUSED_MEMORY_IMPORT[0], i_img), (BRIDGE_MODULE, i_bridge)]
     i_core = block.add(new_instantiate(m_core, args + [(m, block.add(new_core_exports(funcs)))
                                                         for m, funcs in host_args.items()]))
@@ -317,8 +320,10 @@ class _Block:
 
 
 def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, Item],
-                    memory: Item) -> dict[str, list[tuple[str, Item]]]:
-    """module -> [(field, core func)] for the fused core's host imports."""
+                    memory: Item, caller: tuple[list[Item], Item]) -> dict[str, list[tuple[str, Item]]]:
+    """module -> [(field, core func)] for the fused core's host imports. `caller`: each
+    front's memory and the bridge instance, whose `caller-realloc` calls the current
+    front's realloc (for the bindings lowered with the caller's options)."""
     traps = [b for b in bindings if b.kind == "trap"]
     trap_funcs: dict[int, Item] = {}
     if traps:
@@ -326,7 +331,8 @@ def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, I
         i_trap = block.add(new_instantiate(m_trap, []))
         trap_funcs = {id(b): block.add(new_alias_core_export(i_trap, str(k), "core func"))
                       for k, b in enumerate(traps)}
-    needs_realloc = [b for b in bindings if b.kind == "lower" and b.realloc]
+    needs_realloc = [b for b in bindings if b.kind == "lower" and b.realloc and not b.caller]
+    caller_realloc: list[Item] = []  # aliased once, when first needed
     slots = dict(zip(map(id, needs_realloc), block.shim_slots(needs_realloc), strict=True)) if needs_realloc else {}
     out: dict[str, list[tuple[str, Item]]] = {}
     for b in bindings:
@@ -338,13 +344,37 @@ def _host_functions(block: _Block, bindings: list[Binding], imports: dict[str, I
                 func = block.add(new_resource_drop(block.add(new_alias_export(instance, b.name or "", "type"))))
             else:
                 source = block.add(new_alias_export(instance, b.name or "", "func"))
-                if b.realloc:
+                if b.caller:
+                    if b.realloc and not caller_realloc:
+                        caller_realloc.append(block.add(new_alias_core_export(caller[1], CALLER_REALLOC,
+                                                                              "core func")))
+                    func = _caller_lowered(block, b, source, caller, caller_realloc[0] if b.realloc else None)
+                elif b.realloc:
                     block.pending.append((b, source))
                     func = slots[id(b)]
                 else:
                     func = block.add(new_canon_lower(source, memory=memory if b.memory else None, utf8=b.utf8))
         out.setdefault(b.module, []).append((b.field, func))
     return out
+
+
+def _caller_lowered(block: _Block, b: Binding, source: Item, caller: tuple[list[Item], Item],
+                    realloc: Item | None) -> Item:
+    """`source` lowered with the caller's memory: once when every front shares it; else
+    once per distinct memory, behind a dispatcher on the bridge's current front."""
+    memories, bridge = caller
+    distinct: dict[tuple[int, str], int] = {}
+    variant_of_front = [distinct.setdefault(identity(m), len(distinct)) for m in memories]
+    firsts = {v: m for v, m in zip(variant_of_front, memories, strict=True)}
+    lowered = [block.add(new_canon_lower(source, memory=firsts[v] if b.memory else None, realloc=realloc,
+                                         utf8=b.utf8)) for v in range(len(distinct))]
+    if len(lowered) == 1:
+        return lowered[0]
+    m_dispatch = block.add(new_core_module(modules.dispatch_module(b.sig, variant_of_front)))
+    variants = block.add(new_core_exports([(str(v), f) for v, f in enumerate(lowered)]))
+    i_dispatch = block.add(new_instantiate(m_dispatch, [(modules.BRIDGE_ARG, bridge),
+                                                        (modules.VARIANTS_ARG, variants)]))
+    return block.add(new_alias_core_export(i_dispatch, "f", "core func"))
 
 
 def _assemble(original: list[Item], shape: WasiShape, block: _Block, replace: dict[int, Item],

@@ -177,13 +177,13 @@ def _fronts(child: Component, what: str) -> tuple[list[Front], dict[int, int]]:
             pending.append((item, memory))
             continue
         realloc = item.refs[opts["realloc"]]
-        key = (_identity(memory), _identity(realloc))
+        key = (identity(memory), identity(realloc))
         if key not in keys:
             keys[key] = len(fronts)
             fronts.append(Front(memory, realloc))
         front_of[id(item)] = keys[key]
     for item, memory in pending:
-        k = next((k for k, f in enumerate(fronts) if _identity(f.memory) == _identity(memory)), None)
+        k = next((k for k, f in enumerate(fronts) if identity(f.memory) == identity(memory)), None)
         if k is None:
             k = len(fronts)
             fronts.append(Front(memory, None))
@@ -191,7 +191,7 @@ def _fronts(child: Component, what: str) -> tuple[list[Front], dict[int, int]]:
     return fronts, front_of
 
 
-def _identity(item: Item) -> tuple[int, str]:
+def identity(item: Item) -> tuple[int, str]:
     """What an item stands for: an alias of an instance's export is that export (two
     aliases of one memory are one memory)."""
     if item.info.kind == "alias core export":

@@ -20,7 +20,8 @@ A child whose WASI imports are lowered with several sets of canonical options (m
 reallocs) has a *front* per set: `bridge_module(fronts)` then imports one caller memory per
 front (`caller_memory(k)`), has a table slot per front, and a mutable global saying which
 front the current call came through, set by the front's wrappers (`fuse/modules.py`)
-through its export `set-front` before they call the core. Calls into the virtualizer never
+through its export `set-front` before they call the core (and read by the dispatchers of
+host functions lowered once per front's memory, through `current-front`). Calls into the virtualizer never
 nest (`c/fused.c`'s guard), so one global is enough.
 """
 
@@ -30,7 +31,7 @@ from ..binary.core_encoder import FUNCREF, I32, KIND_FUNC, KIND_TABLE, CoreModul
 from .names import BRIDGE_CALLER_MEMORY, BRIDGE_OUR_MEMORY, BRIDGE_REALLOC_TABLE
 
 COPY_FROM_CALLER = "copy-from-caller"
-SET_FRONT = "set-front"
+SET_FRONT, CURRENT_FRONT = "set-front", "current-front"
 COPY_TO_CALLER = "copy-to-caller"
 CALLER_REALLOC = "caller-realloc"
 REALLOC_TYPE = FuncType((I32, I32, I32, I32), (I32,))
@@ -56,6 +57,7 @@ def bridge_module(fronts: int = 1) -> bytes:
     else:
         front = m.add_global(I32, op.i32_const(0), mutable=True)
         m.export(SET_FRONT, KIND_FUNC, m.add_func(FuncType((I32,)), op.local_get(0) + op.global_set(front)))
+        m.export(CURRENT_FRONT, KIND_FUNC, m.add_func(FuncType((), (I32,)), op.global_get(front)))
         from_caller = _by_front(front, [args + op.memory_copy(ours, c) for c in callers])
         to_caller = _by_front(front, [args + op.memory_copy(c, ours) for c in callers])
         slot = op.global_get(front)

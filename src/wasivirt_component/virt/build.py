@@ -36,7 +36,8 @@ from ..errors import ToolchainError
 from ..fsutil import atomic_path
 from ..paths import cache_dir
 from .glue import generate, generate_lowered, load_world
-from .names import WORLD, WORLD_PACKAGE
+from .glue.lowered import Forward
+from .names import HOST_PACKAGE, WASI_VERSION, WORLD, WORLD_PACKAGE
 from .wit_gen import wit_files, write_wit_dir
 
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -78,12 +79,20 @@ def resolve_wit(wit: dict[str, str]) -> dict[str, Any]:
         raise ToolchainError(f"resolving the virtualizer's WIT: wasm-tools printed no JSON ({exc})") from None
 
 
+# Fused, host streams forward these to the host lowered with the caller's memory and realloc:
+# the host reads and writes the program's buffer itself (one copy, not two; glue/lowered.py).
+FORWARDED = [Forward(f"wasi:io/streams@{WASI_VERSION}", name, f"{HOST_PACKAGE}io/streams@{WASI_VERSION}")
+             for name in ("[method]input-stream.read", "[method]input-stream.blocking-read",
+                          "[method]output-stream.write", "[method]output-stream.blocking-write-and-flush")]
+
+
 def generated_glue(wit: dict[str, str], world: str = WORLD, package: str | None = WORLD_PACKAGE, *,
-                   fused: bool = False) -> tuple[str, str]:
+                   fused: bool = False, forward: list[Forward] | None = None) -> tuple[str, str]:
     """(glue.h, glue.c) for `world` of the WIT directory `wit` (default: the virtualizer):
-    the lifted exports, or with `fused` the lowered ones of every exported interface."""
+    the lifted exports, or with `fused` the lowered ones of every exported interface (those
+    in `forward` forwarding to the host)."""
     loaded = load_world(resolve_wit(wit), world, package)
-    glue = generate_lowered(loaded) if fused else generate(loaded)
+    glue = generate_lowered(loaded, forward=forward or []) if fused else generate(loaded)
     return glue.header, glue.source
 
 
@@ -112,6 +121,8 @@ def cache_key(wit: dict[str, str], sources: dict[str, bytes], *, fused: bool = F
         add("src:" + name, sources[name])
     for path in FUSED_GENERATOR_SOURCES if fused else GENERATOR_SOURCES:
         add("generator:" + path.name, path.read_bytes())
+    if fused:
+        add("forward", repr(FORWARDED).encode())
     return h.hexdigest()
 
 
@@ -173,7 +184,7 @@ def _build(target: Path, wit: dict[str, str], sources: dict[str, bytes]) -> None
 
 
 def _build_fused(target: Path, wit: dict[str, str], sources: dict[str, bytes]) -> None:
-    compile_fused_core(wit, WORLD, WORLD_PACKAGE, sources, target)
+    compile_fused_core(wit, WORLD, WORLD_PACKAGE, sources, target, forward=FORWARDED)
 
 
 def compile_component(wit: dict[str, str], world: str, package: str | None, sources: dict[str, bytes],
@@ -197,10 +208,10 @@ def compile_component(wit: dict[str, str], world: str, package: str | None, sour
 
 
 def compile_fused_core(wit: dict[str, str], world: str, package: str | None, sources: dict[str, bytes],
-                       target: Path) -> None:
-    """Generate the lowered glue for `world` and compile `sources` (+ glue.c) into a core
-    module importing its memory; `target` is written atomically."""
-    glue = generated_glue(wit, world, package, fused=True)
+                       target: Path, *, forward: list[Forward] | None = None) -> None:
+    """Generate the lowered glue for `world` (with `forward`) and compile `sources` (+ glue.c)
+    into a core module importing its memory; `target` is written atomically."""
+    glue = generated_glue(wit, world, package, fused=True, forward=forward)
     with tempfile.TemporaryDirectory(prefix="wasivirt-virt-") as tmp, atomic_path(target) as out:
         _compile(Path(tmp), sources, glue, FUSED_LDFLAGS, out)
 

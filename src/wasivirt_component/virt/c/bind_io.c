@@ -127,6 +127,27 @@ void io_poll_poll(const wv_list_borrow_io_poll_pollable_t *in, wv_list_u32_t *re
   wv_free(hs);
 }
 
+/* -- fused forwarding (glue/lowered.py) ---------------------------------------------------
+ * Fused, a read or write on a host stream goes to the host's function lowered with the
+ * caller's memory and realloc: the host reads or fills the program's buffer itself. We only
+ * say which host stream, and wrap the host's error as the unforwarded call would. */
+#define FORWARD_STREAM(fn, type, host_type)                                                    \
+  bool fn##_forward(type *self, host_type *host) {                                            \
+    if (self->kind != S_HOST) return false;                                                    \
+    host->handle = self->host.handle;                                                          \
+    return true;                                                                               \
+  }                                                                                            \
+  void fn##_forwarded_err(type *self, const host_io_streams_stream_error_t *h,                 \
+                          io_streams_stream_error_t *err) {                                    \
+    host_error(err, h, self->from_mount);                                                      \
+  }
+FORWARD_STREAM(io_streams_input_stream_read, io_streams_input_stream_t, host_io_streams_input_stream_borrow_t)
+FORWARD_STREAM(io_streams_input_stream_blocking_read, io_streams_input_stream_t,
+               host_io_streams_input_stream_borrow_t)
+FORWARD_STREAM(io_streams_output_stream_write, io_streams_output_stream_t, host_io_streams_output_stream_borrow_t)
+FORWARD_STREAM(io_streams_output_stream_blocking_write_and_flush, io_streams_output_stream_t,
+               host_io_streams_output_stream_borrow_t)
+
 /* -- input streams ------------------------------------------------------------------------ */
 io_streams_input_stream_t *wv_wrap_input(host_io_streams_input_stream_own_t host) {
   io_streams_input_stream_t *s = wv_calloc(sizeof(*s));

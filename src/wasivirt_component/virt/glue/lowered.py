@@ -40,13 +40,29 @@ guard: a caller's realloc calling back into us traps (the component model forbid
 reentering an instance). Traps are `__builtin_trap`, only where the component model traps.
 `wasivirt:fused#live-handles` tells how many handles the caller holds (for tests).
 
-The header and the host import wrappers are cgen's, unchanged: the host is still called
-with our memory and our `cabi_realloc`.
+The header and the host import wrappers are cgen's: the host is called with our memory
+and our `cabi_realloc`.
+
+Forwarding (`Forward`). A few exports can hand a call straight to the host's function of
+the same name, lowered with the *caller's* memory and realloc, so the host reads the
+caller's arguments and writes its result where the caller wants it: one copy of a stream's
+bytes, not two. The core then imports that host function a second time, as
+`[caller-memory]NAME` (`forward_import_name`) from the host interface's module; the
+composer lowers it with the caller's options (`fuse/host.py`). The export asks the runtime
+after lifting `self` (`FN_forward(self, &host_self)`: true to forward, with the host
+handle), then passes the caller's other flat arguments and return pointer through
+unchanged (the host's own lifting checks them, as it would for the caller). What the host
+wrote is still the host's: its handles mean nothing to the caller. So a forwarded function
+must return `result<T, E>` with no handle in `T`; on an error the glue loads `E` back,
+the runtime makes it ours (`FN_forwarded_err(self, &host_err, &err)`, e.g. wrapping a host
+`error`), and `E` is stored over the host's like any result of ours (its handles made
+table handles).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ...compose import abi
@@ -58,6 +74,7 @@ from ...compose.types import (
     ListType,
     Own,
     Resource,
+    Result,
     Tuple,
     Variant,
 )
@@ -81,6 +98,22 @@ from .model import Function, GlueError, Interface, World
 PREFIX = "fused:"
 RUNTIME_HEADER = "fused.h"
 LIVE_HANDLES = "wasivirt:fused#live-handles"
+FORWARD_MARK = "[caller-memory]"
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Let the export `interface`#`function` forward to the imported `host`#`function`,
+    lowered with the caller's memory and realloc (see the module docstring)."""
+
+    interface: str
+    function: str
+    host: str
+
+
+def forward_import_name(name: str) -> str:
+    """The core import name of the host's `name` lowered with the caller's options."""
+    return FORWARD_MARK + name
 
 
 def export_name(interface: str, name: str) -> str:
@@ -94,23 +127,42 @@ def drop_name(interface: str, resource: str) -> str:
 
 
 def generate_lowered(world: World, interfaces: Iterable[str] | None = None,
-                     header_name: str = "glue.h") -> GeneratedGlue:
-    """glue.h (as `cgen.generate` makes it) and a glue.c with the lowered exports of the
-    world's exported `interfaces` (qualified names; None: all) and the import wrappers."""
+                     header_name: str = "glue.h", forward: Iterable[Forward] = ()) -> GeneratedGlue:
+    """glue.h (as `cgen.generate` makes it, plus the forwarding hooks) and a glue.c with
+    the lowered exports of the world's exported `interfaces` (qualified names; None: all),
+    those in `forward` able to forward to the host, and the import wrappers."""
     selected = None if interfaces is None else set(interfaces)
     if selected is not None:
         unknown = selected - {i.qualified for i in world.exports}
         if unknown:
             raise GlueError(f"not exported by world {world.name}: {', '.join(sorted(unknown))}")
-    return LoweredGenerator(world, header_name, selected).run()
+    return LoweredGenerator(world, header_name, selected, list(forward)).run()
+
+
+def _find(interfaces: list[Interface], qualified: str, name: str, what: str) -> Function:
+    for iface in interfaces:
+        if iface.qualified == qualified:
+            for fn in iface.functions:
+                if fn.name == name:
+                    return fn
+    raise GlueError(f"forwarding {name}: the world {what} no {qualified} with it")
 
 
 class LoweredGenerator(Generator):
     """`cgen.Generator` with the exports bound the lowered way (see the module docstring)."""
 
-    def __init__(self, world: World, header_name: str, selected: set[str] | None) -> None:
+    def __init__(self, world: World, header_name: str, selected: set[str] | None,
+                 forward: list[Forward] | None = None) -> None:
         super().__init__(world, header_name)
         self.selected = selected
+        self.forwards: dict[int, Function] = {}  # id(our export) -> the host function
+        self.forwarded: list[Function] = []
+        for f in forward or []:
+            ours = _find(world.exports, f.interface, f.function, "exports")
+            host = _find(world.imports, f.host, f.function, "imports")
+            self.check_forward(ours, host)
+            self.forwards[id(ours)] = host
+            self.forwarded.append(ours)
         self.kept: list[Any] = []  # types made here: C names are keyed by id(), keep them alive
         self.lifting_caller = False  # lift() is the caller's values (else the host's results)
         self.type_tags: dict[str, int] = {}
@@ -130,6 +182,81 @@ class LoweredGenerator(Generator):
         return out + ["", "/* How many of our handles the caller holds (for tests and the curious). */",
                       f'__attribute__((export_name("{LIVE_HANDLES}")))',
                       "uint32_t __wv_fused_live_handles(void) { return wv_handle_live(); }"]
+
+    def extra_prototypes(self) -> list[str]:
+        """The runtime's forwarding hooks (see the module docstring)."""
+        out: list[str] = []
+        for fn in self.forwarded:
+            host = self.forwards[id(fn)]
+            name = self.c_function_name(fn)
+            self_t, host_self_t = self.ctype(fn.params[0][1]), self.ctype(host.params[0][1])
+            out += [f"\n/* forwarding {fn.interface.qualified}#{fn.name} to the host (fused) */",
+                    f"bool {name}_forward({declare_var(self_t, 'self')}, {host_self_t} *host);"]
+            assert isinstance(fn.result, Result) and isinstance(host.result, Result)
+            if _needs_translation(host.result.err):
+                out.append(f"void {name}_forwarded_err({declare_var(self_t, 'self')}, "
+                           f"const {self.ctype(host.result.err)} *host, {self.ctype(fn.result.err)} *err);")
+        return out
+
+    def check_forward(self, fn: Function, host: Function) -> None:
+        """What forwarding needs: a method on a resource of ours whose host counterpart
+        takes the host's resource and the same other parameters, a wide `result` with no
+        handle in its ok type and an error type laid out the same both sides."""
+        where = f"forwarding {fn.interface.qualified}#{fn.name}"
+        if not fn.params or not host.params or len(fn.params) != len(host.params):
+            raise GlueError(f"{where}: the host's function takes other parameters")
+        ours_self, host_self = fn.params[0][1], host.params[0][1]
+        if not (isinstance(ours_self, Borrow) and self.ours(ours_self.resource)
+                and isinstance(host_self, Borrow) and not self.ours(host_self.resource)):
+            raise GlueError(f"{where}: the first parameter must borrow our resource (the host's, there)")
+        for (_, a), (_, b) in zip(fn.params[1:], host.params[1:], strict=True):
+            if _handles(a) or _handles(b) or self.key(a) != self.key(b):
+                raise GlueError(f"{where}: the parameters after self must be the same, with no handles")
+        if len([f for _, t in fn.params for f in abi.flatten(t)]) > MAX_FLAT_PARAMS:
+            raise GlueError(f"{where}: spilled parameters cannot be forwarded")
+        r, h = fn.result, host.result
+        if (not (isinstance(r, Result) and isinstance(h, Result))
+                or abi.lowered_core_signature(FuncType(tuple(fn.params), r))[1]):
+            raise GlueError(f"{where}: only a result<T, E> returned through a return pointer is forwarded")
+        if _handles(r.ok) or _handles(h.ok) or self.key(r.ok) != self.key(h.ok):
+            raise GlueError(f"{where}: the ok type must be the same both sides, with no handles")
+        if r.err is None or h.err is None:
+            if r.err is not h.err:
+                raise GlueError(f"{where}: the error types are laid out differently")
+            return
+        if (abi.size(r.err), abi.alignment(r.err), abi.flatten(r.err)) != (
+                abi.size(h.err), abi.alignment(h.err), abi.flatten(h.err)):
+            raise GlueError(f"{where}: the error types are laid out differently")
+        if any(isinstance(x, Borrow) or self.ours(x.resource) for x in _handles(h.err)):
+            raise GlueError(f"{where}: the host's error may hold only owned host handles")
+
+    def forward_source(self, fn: Function, args: list[str]) -> tuple[list[str], list[str]]:
+        """The extern of the host's function lowered with the caller's options, and the
+        statements forwarding to it (after `a_self` is lifted; returns from the export)."""
+        host = self.forwards[id(fn)]
+        name = self.c_function_name(fn)
+        params, _ = abi.lowered_core_signature(FuncType(tuple(host.params), host.result))
+        symbol = f"__wv_forward_{name}"
+        r, h = fn.result, host.result
+        assert isinstance(r, Result) and isinstance(h, Result)
+        extern = [f'__attribute__((import_module("{host.interface.qualified}"), '
+                  f'import_name("{forward_import_name(host.name)}")))',
+                  f"extern void {symbol}({', '.join(CORE_C[c] for c in params)});"]
+        body = [f"{self.ctype(host.params[0][1])} fwd;",
+                f"if ({name}_forward(a_self, &fwd)) {{",
+                f"  {symbol}({', '.join(['fwd.handle', *args[1:], 'retptr'])});"]
+        if _needs_translation(h.err):
+            offset = abi.payload_offset(r)
+            hr, err = self.ctype(h), self.ctype(r.err)
+            translate = [f"{declare_var(err, 'e')};", "__builtin_memset(&e, 0, sizeof e);",
+                         f"{name}_forwarded_err(a_self, &h.val.err, &e);",
+                         f"{declare_var(err, 'out')} = e;", *self.emit(r.err, "out"),
+                         f"wv_fused_store((uint32_t)retptr + {offset}u, &out, sizeof out);",
+                         *self.frees(r.err, "e")]
+            body += [f"  {hr} h;", f"  wv_fused_load(&h, (uint32_t)retptr, sizeof h, {abi.alignment(h)});",
+                     "  if (*(uint8_t *)&h.is_err) {", *["    " + x for x in translate], "  }"]
+        body += ["  wv_fused_leave();", "  return;", "}"]
+        return extern, body
 
     def tag(self, resource: Resource) -> str:
         return f"WV_HT_{self.resource_base(resource).upper()}"
@@ -172,6 +299,7 @@ class LoweredGenerator(Generator):
             body.append(f"wv_fused_check_retptr((uint32_t)retptr, {abi.alignment(fn.result)});")
         args: list[str] = []
         frees: list[str] = []
+        extern: list[str] = []
         if len(flat_params) > MAX_FLAT_PARAMS:
             spilled = Tuple(tuple(t for _, t in fn.params))
             self.kept.append(spilled)
@@ -186,6 +314,9 @@ class LoweredGenerator(Generator):
                 n = len(abi.flatten(t))
                 local = f"a_{field_name(name)}"
                 body += [f"{declare_var(self.ctype(t), local)};", *self.lift(t, local, slots[pos:pos + n])]
+                if not pos and id(fn) in self.forwards:  # `self` lifted: forward before anything else
+                    extern, forwarding = self.forward_source(fn, [s for s, _ in slots])
+                    body += forwarding
                 locals_.append((local, t))
                 pos += n
         for local, t in locals_:
@@ -209,7 +340,7 @@ class LoweredGenerator(Generator):
         if ret != "void":
             body.append("return s0;")
         symbol = f"__wv_fused_{self.c_function_name(fn)}"
-        return [f'__attribute__((export_name("{export_name(fn.interface.qualified, fn.name)}")))',
+        return [*extern, f'__attribute__((export_name("{export_name(fn.interface.qualified, fn.name)}")))',
                 f"{ret} {symbol}({', '.join(decls) or 'void'}) {{", *["  " + s for s in body], "}", ""]
 
     def check_signature(self, fn: Function) -> None:
@@ -333,6 +464,11 @@ def _handles(t: Any) -> list[Own | Borrow]:
     if isinstance(t, (Own, Borrow)):
         return [t]
     return [h for c in children(t) for h in _handles(c)]
+
+
+def _needs_translation(t: Any) -> bool:
+    """Whether a host value of type `t` must be made ours before the caller sees it."""
+    return t is not None and bool(_handles(t))
 
 
 def _mask(count: int) -> str:
