@@ -146,3 +146,24 @@ def test_a_child_that_cannot_walk_a_mount_fused_is_composed(tmp_path):
     assert "which host mounts need" in auto.stderr
     forced = wasivirt("compose", str(hello), "--vfs", str(spec), "-o", str(tmp_path / "f.wasm"), "--link", "fused")
     assert forced.code == 2 and "cannot link fused: " in forced.stderr and not (tmp_path / "f.wasm").exists()
+
+
+def test_a_child_that_cannot_read_links_is_composed_with_mounts(tmp_path):
+    """files.c stats and opens but never reads a link, so it lacks `readlink-at`, which
+    the walk calls to follow a symlink itself (a mount with hidden paths, or `..`): fused,
+    that would trap; composed, a symlink to a hidden file is `no-entry` as it must be."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret.key").write_text("SECRET\n")
+    (host / "real.txt").write_text("real\n")
+    (host / "s").symlink_to("secret.key")
+    (host / "link").symlink_to("real.txt")
+    spec = tmp_path / "spec.py"
+    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/data', host='data', hide=['*.key'])\n")
+    out = tmp_path / "app.wasm"
+    auto = wasivirt("compose", str(compile_c("files.c")), "--vfs", str(spec), "-o", str(out), "-q")
+    assert auto.code == 0 and "[method]descriptor.readlink-at" in auto.stderr, auto.stderr
+    run = wasivirt("run", str(out), "--dir", f"{host}::data", "--", "cat", "/data/s", "/data/link", "/data/sub/../link")
+    assert (run.code, run.stderr) == (1, "")
+    assert run.stdout == ("/data/s: error: No such file or directory\nreal\n"
+                          "/data/sub/../link: error: No such file or directory\n")

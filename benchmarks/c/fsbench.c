@@ -4,6 +4,8 @@
  *   fsbench smallfiles DIR COUNT REPEAT open+read+close DIR/f0000..COUNT-1
  *   fsbench stat DIR COUNT TOTAL        stat() TOTAL times, rotating over DIR/f*
  *   fsbench readdir DIR REPEAT          opendir+readdir+closedir of DIR
+ *   fsbench readlink LINK TOTAL         readlink() TOTAL times (programs that read links
+ *                                       import what a fused mount's path walk needs)
  * Prints "NAME ops=N bytes=B ns=T" (T = total nanoseconds of the timed loop).
  */
 #include <dirent.h>
@@ -80,11 +82,24 @@ static int readdirs(const char *dir, int repeat) {
     return 0;
 }
 
+static int readlinks(const char *path, int total) {
+    char target[512];
+    long long bytes = 0, t0 = now_ns();
+    for (int i = 0; i < total; i++) {
+        ssize_t n = readlink(path, target, sizeof target);
+        if (n < 0) { perror(path); return 1; }
+        bytes += n;
+    }
+    report("readlink", total, bytes, now_ns() - t0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "seqread")) return seqread(argv[2], atol(argv[3]), atoi(argv[4]));
     if (argc >= 5 && !strcmp(argv[1], "smallfiles")) return smallfiles(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc >= 5 && !strcmp(argv[1], "stat")) return stats(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc >= 4 && !strcmp(argv[1], "readdir")) return readdirs(argv[2], atoi(argv[3]));
+    if (argc >= 4 && !strcmp(argv[1], "readlink")) return readlinks(argv[2], atoi(argv[3]));
     fprintf(stderr, "usage: see the comment at the top of fsbench.c\n");
     return 2;
 }

@@ -21,9 +21,9 @@ dispatcher picks the current front's (`modules.dispatch_module`).
 
 What is not done yet: a child with host mounts whose `wasi:filesystem/types` import lacks
 what the virtualizer's path walk calls falls back to the composed mode
-(`host.MOUNT_NEEDS`: the fused virtualizer can call only the host functions the child
-imports; adding them to the child's import type is not built, and a fused child that never
-reads links traps on a symlink inside a mount).
+(`host.MOUNT_NEEDS`: `stat-at`, `open-at`, `readlink-at`; the fused virtualizer can call
+only the host functions the child imports, and adding them to the child's import type is
+not built).
 """
 
 from __future__ import annotations

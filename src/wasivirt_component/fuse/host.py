@@ -31,10 +31,11 @@ from .items import Unsupported
 
 DROP = "[resource-drop]"
 # What the virtualizer calls on a host mount whatever the child asks for (the path walk and
-# opening the mount: virt/c/paths.c, mount.c). Fused, it can call only what the child's own
-# import declares. (`readlink-at` too, but only on a symlink inside the mount: a child that
-# never reads links, such as benchmarks/c/fsbench.c, still fuses, and traps on one.)
-MOUNT_NEEDS = ("filesystem/types", ("[method]descriptor.open-at", "[method]descriptor.stat-at"))
+# opening the mount: virt/c/paths.c, mount.c; `readlink-at` to follow a symlink itself, on
+# a path with `..` or in a mount with hidden paths). Fused, it can call only what the
+# child's own import declares, so a child lacking one is composed.
+MOUNT_NEEDS = ("filesystem/types", ("[method]descriptor.open-at", "[method]descriptor.stat-at",
+                                    "[method]descriptor.readlink-at"))
 
 
 @dataclass(frozen=True)
