@@ -105,13 +105,6 @@ static bool push_frame(walk *w, wv_node *node, uint32_t rel_end) {
 static bool is_dot(part p) { return p.len == 1 && p.ptr[0] == '.'; }
 static bool is_dotdot(part p) { return p.len == 2 && p.ptr[0] == '.' && p.ptr[1] == '.'; }
 
-static bool has_nul(const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!p[i]) return true;
-  }
-  return false;
-}
-
 /* rel[0, end) + "/" + name, into w->rel; returns the new length (0 when out of memory). */
 static size_t rel_join(walk *w, uint32_t end, const uint8_t *name, size_t len) {
   size_t total = end + (end ? 1 : 0) + len;
@@ -341,7 +334,7 @@ int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool ke
   if (!d->node && d->host < 0) return E_NO_ENTRY;  /* a mount whose host directory is missing */
   if (len == 0) return E_NO_ENTRY;
   if (path[0] == '/') return E_NOT_PERMITTED;
-  if (has_nul(path, len)) return E_INVALID;
+  if (wv_has_nul(path, len)) return E_INVALID;
   if (d->node) {
     int fast = resolve_plain(d->node, path, len, follow, keep_last_link, out);
     if (fast != FAST_NO) return fast;
