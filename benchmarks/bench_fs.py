@@ -13,10 +13,13 @@ program's instantiation. Targets: issue 8 (the compiled virtualizer) and issue 1
 linking), recorded in benchmarks/RESULTS.md.
 
 Run: .venv/bin/python benchmarks/bench_fs.py
+     .venv/bin/python benchmarks/bench_fs.py --only smallfiles,stat   (a quick look: those
+     workloads in every mode plus the fused no-walk bound, printed; RESULTS.md untouched)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import statistics
@@ -204,6 +207,44 @@ def same_child_bound(child: Path, spec: Path) -> Path:
     return out
 
 
+NO_WALK_OPEN = """
+/* bench_fs.py's no-walk bound: after the first open, every open answers with the first
+ * one's file, without looking at the path (no walk, no directory lookup, no tree). */
+int wv_open_at(wv_desc *d, uint8_t path_flags, const uint8_t *path, size_t len, uint8_t open_flags,
+               uint8_t flags, wv_desc *out) {
+  static wv_desc first;
+  if (!first.node) {
+    int err = walked_open_at(d, path_flags, path, len, open_flags, flags, &first);
+    if (err != WV_OK) return err;
+  }
+  wv_node_ref(first.node);
+  *out = first;
+  return WV_OK;
+}
+"""
+
+
+def fused_no_walk_bound(child: Path, spec: Path) -> Path:
+    """`child` fused with a virtualizer whose open-at skips the path walk (NO_WALK_OPEN):
+    what the program, its libc, the preview1 adapter and the fused calls themselves (their
+    checks, handles, copies, descriptor and stream) cost per open+read+close, with a tree
+    that costs nothing. Everything else is the real virtualizer."""
+    from wasivirt_component.fuse import fuse
+    from wasivirt_component.image import encode_image, load_spec
+    from wasivirt_component.virt import build, wit_gen
+
+    sources = build.c_sources()
+    fs = sources["fs.c"].decode()
+    assert fs.count("int wv_open_at(") == 1, "fs.c changed: update NO_WALK_OPEN"
+    sources["fs.c"] = (fs.replace("int wv_open_at(", "static int walked_open_at(") + NO_WALK_OPEN).encode()
+    core = WORK / "nowalk-core.wasm"
+    build.compile_fused_core(wit_gen.wit_files(), build.WORLD, build.WORLD_PACKAGE, sources, core)
+    fused = fuse(child.read_bytes(), core.read_bytes(), encode_image(load_spec(spec)), host_filesystem=False)
+    out = WORK / "nowalk-app.wasm"
+    out.write_bytes(fused.data)
+    return out
+
+
 def instance_memory(image_spec: Path) -> tuple[int, int]:
     """(image bytes, smallest memory cap under which the virtualizer serves a read-only
     workload: stat, list and read every file), found by bisection in 64 KiB pages."""
@@ -261,8 +302,37 @@ def yes(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def quick(only: list[str], native: Path, tree: Path, embed_spec: str, mount_spec: str) -> None:
+    """`--only`: the named workloads in every mode, and the fused no-walk bound, printed."""
+    apps = {"composed": compose(native, embed_spec, "embedded")[0],
+            "fused": compose(native, embed_spec, "embedded-fused", "fused")[0]}
+    mounts = {"mount composed": compose(native, mount_spec, "mounted")[0],
+              "mount fused": compose(native, mount_spec, "mounted-fused", "fused")[0]}
+    bound = fused_no_walk_bound(native, WORK / "embedded-fused.spec.py")
+    for name in only:
+        args = WORKLOADS[name]
+        nat = best([*WASIVIRT, "run", str(native), "--dir", f"{tree}::/", "--", *args])
+        cells = [f"native {unit(name, nat)}"]
+        for label, app in apps.items():
+            cells.append(f"{label} {unit(name, best([*WASIVIRT, 'run', str(app), '--', *args]))}")
+        for label, app in mounts.items():
+            r = best([*WASIVIRT, "run", str(app), "--dir", f"{tree}::data", "--", *args])
+            cells.append(f"{label} {unit(name, r)}")
+        if name == "smallfiles":
+            cells.append(f"fused no-walk bound {unit(name, best([*WASIVIRT, 'run', str(bound), '--', *args]))}")
+        print(f"{name}: " + ", ".join(cells))
+
+
 def main() -> None:
     from wasivirt_component.virt import virtualizer_component
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="comma-separated workloads to time and print (of: "
+                        f"{', '.join(WORKLOADS)}); RESULTS.md is not written")
+    opts = parser.parse_args()
+    only = opts.only.split(",") if opts.only else None
+    if only and not set(only) <= set(WORKLOADS):
+        parser.error(f"unknown workload in {opts.only!r}; choose from {', '.join(WORKLOADS)}")
 
     WORK.mkdir(parents=True, exist_ok=True)
     tree = WORK / "tree"
@@ -271,6 +341,9 @@ def main() -> None:
     native.write_bytes(adapt_module(compile_c(HERE / "c" / "fsbench.c").read_bytes()))
     embed_spec = f"from wasivirt_component import VFS\nvfs = VFS(read_only=True)\nvfs.embed('/', {str(tree)!r})\n"
     mount_spec = "from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/', host='data')\n"
+    if only:
+        quick(only, native, tree, embed_spec, mount_spec)
+        return
     small_spec = f"from wasivirt_component import VFS\nvfs = VFS()\nvfs.embed('/small', {str(tree / 'small')!r})\n"
     app, compose_big = compose(native, embed_spec, "embedded")
     mounted, _ = compose(native, mount_spec, "mounted")
@@ -327,6 +400,8 @@ def main() -> None:
     fseq_gbps = fseq["bytes"] / fseq["ns"]
     fused_seq_x = results["seqread"]["native"]["ns"] / fseq["ns"]
     f_small, f_stat = us_per_op(results["smallfiles"]["fused image"]), us_per_op(results["stat"]["fused image"])
+    no_walk_app = fused_no_walk_bound(native, WORK / "embedded-fused.spec.py")
+    f_no_walk = us_per_op(best([*WASIVIRT, "run", str(no_walk_app), "--", *WORKLOADS["smallfiles"]]))
     f_readdir = results["readdir"]["fused image"]["ns"] / results["readdir"]["native"]["ns"]
     fused_size = fused_small.stat().st_size
     mem_spec = WORK / "memory.spec.py"
