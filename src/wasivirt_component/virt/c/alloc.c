@@ -9,15 +9,23 @@
  * bins per power of two), so malloc and free are O(1) apart from the bin search, and
  * neighbours coalesce on free. `wv_free` ignores any pointer outside the heap: results that
  * point into the image (zero-copy reads) go through the same post-return code as fresh ones.
+ * Small chunks (up to FAST_MAX bytes: descriptors, streams, short strings) are recycled
+ * through LIFO "fast bins" without coalescing, because every open, read and close makes
+ * and frees a few of them and the full path costs as much as the call itself; they look
+ * in use to their neighbours and are merged back (freed properly) only when the heap
+ * cannot grow, so running out of memory is decided exactly as without them.
  */
 #include "wv.h"
 
 #define INUSE 1u
 #define PREV_INUSE 2u
+#define FAST 4u            /* in a fast bin: free, but in use as far as neighbours know */
 #define FLAGS 7u
 #define MIN_CHUNK 16u
 #define NBINS 224
 #define PAGE 65536u
+#define FAST_MAX 72u       /* chunk sizes 16, 24, ..., 72 */
+#define NFAST ((FAST_MAX >> 3) - 1)
 
 typedef struct chunk {
   uint32_t head;           /* size | flags */
@@ -28,6 +36,7 @@ typedef struct chunk {
 static uintptr_t heap_lo, heap_hi;  /* [lo, hi): every chunk, the top chunk last */
 static chunk *top;                  /* the free chunk at the end of the heap */
 static chunk *bins[NBINS];
+static chunk *fast[NFAST];          /* singly linked through `next` */
 static uint32_t bitmap[(NBINS + 31) / 32];
 static size_t in_use;
 static uint8_t empty_allocation[8] __attribute__((aligned(8)));
@@ -130,10 +139,40 @@ static void *take(chunk *c, uint32_t size, bool from_top) {
   return payload(c);
 }
 
+static void free_chunk(chunk *c);
+
+/* Free every fast-bin chunk properly (coalescing); false when there were none. */
+static bool flush_fast(void) {
+  bool any = false;
+  for (unsigned i = 0; i < NFAST; i++) {
+    chunk *c = fast[i];
+    fast[i] = 0;
+    while (c) {
+      chunk *next = c->next;
+      c->head &= ~FAST;
+      in_use += csize(c);  /* free_chunk subtracts it again */
+      free_chunk(c);
+      c = next;
+      any = true;
+    }
+  }
+  return any;
+}
+
 void *wv_malloc(size_t n) {
   if (!heap_lo) init();
   uint32_t size = chunk_for(n);
   if (!size) return 0;
+  if (size <= FAST_MAX) {
+    chunk **bin = &fast[(size >> 3) - 2];
+    chunk *c = *bin;
+    if (c) {
+      *bin = c->next;
+      c->head &= ~FAST;
+      in_use += size;
+      return payload(c);
+    }
+  }
   unsigned b = bin_of(size);
   /* exact bins: any chunk fits; ranged bins: search the list */
   if (b < 128 && bins[b]) {
@@ -157,7 +196,7 @@ void *wv_malloc(size_t n) {
       return take(c, size, false);
     }
   }
-  if (!grow_top(size)) return 0;
+  if (!grow_top(size)) return flush_fast() ? wv_malloc(n) : 0;
   return take(top, size, true);
 }
 
@@ -175,7 +214,22 @@ bool wv_owned(const void *p) {
 void wv_free(void *p) {
   if (!wv_owned(p)) return;
   chunk *c = of_payload(p);
-  if (!(c->head & INUSE)) __builtin_trap();  /* double free: a bug of ours, not the guest's */
+  /* double free: a bug of ours, not the guest's */
+  if ((c->head & (INUSE | FAST)) != INUSE) __builtin_trap();
+  uint32_t size = csize(c);
+  if (size <= FAST_MAX) {
+    chunk **bin = &fast[(size >> 3) - 2];
+    c->head |= FAST;
+    c->next = *bin;
+    *bin = c;
+    in_use -= size;
+    return;
+  }
+  free_chunk(c);
+}
+
+/* Return in-use chunk `c` to the bins, merged with its free neighbours. */
+static void free_chunk(chunk *c) {
   in_use -= csize(c);
   uint32_t size = csize(c);
   /* merge with the previous chunk */

@@ -105,13 +105,6 @@ static bool push_frame(walk *w, wv_node *node, uint32_t rel_end) {
 static bool is_dot(part p) { return p.len == 1 && p.ptr[0] == '.'; }
 static bool is_dotdot(part p) { return p.len == 2 && p.ptr[0] == '.' && p.ptr[1] == '.'; }
 
-static bool has_nul(const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!p[i]) return true;
-  }
-  return false;
-}
-
 /* rel[0, end) + "/" + name, into w->rel; returns the new length (0 when out of memory). */
 static size_t rel_join(walk *w, uint32_t end, const uint8_t *name, size_t len) {
   size_t total = end + (end ? 1 : 0) + len;
@@ -291,6 +284,49 @@ static int resolve(walk *w, const uint8_t *path, size_t len, bool follow, bool k
   return host_result(w, w->rel, top.rel_end, out);
 }
 
+/* The common case, walked without the component stack: a path of plain names through
+ * virtual directories only. It visits the components in the order `resolve` does and
+ * answers exactly as it would; at the first `.`, `..`, symlink to follow or host mount it
+ * gives up (FAST_NO) before changing anything but `*out` and lazily decoded directories
+ * (which `resolve` would decode the same way), and the caller starts over with the full
+ * walk. Why: open and stat of `dir/file` are most of what programs do, and the full walk's
+ * stack of components costs as much as the lookups themselves. */
+#define FAST_NO (-2)
+
+static int resolve_plain(wv_node *dir, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
+                         wv_resolved *out) {
+  bool trailing = path[len - 1] == '/';
+  size_t i = 0;
+  while (i < len && path[i] == '/') i++;
+  if (i == len) return FAST_NO;  /* only slashes (cannot happen: not absolute) */
+  for (;;) {
+    size_t j = i;
+    while (j < len && path[j] != '/') j++;
+    const uint8_t *name = path + i;
+    size_t n = j - i;
+    if (name[0] == '.' && (n == 1 || (n == 2 && name[1] == '.'))) return FAST_NO;
+    while (j < len && path[j] == '/') j++;
+    bool last = j == len;
+    if (n > WV_NAME_MAX) return E_NAME_TOO_LONG;
+    out->name = name;
+    out->name_len = n;
+    out->trailing_slash = trailing;
+    wv_node *node;
+    int err = wv_dir_lookup(dir, name, n, &node);
+    if (err != WV_OK) return err;
+    out->parent = dir;
+    if (!node) return last ? WV_OK : E_NO_ENTRY;
+    if (node->kind == N_SYMLINK && (!last || follow || (trailing && !keep_last_link))) return FAST_NO;
+    if (node->kind == N_MOUNT && node->u.mount.mount) return FAST_NO;
+    out->node = node;
+    if (last) return WV_OK;
+    if (node->kind != N_DIR) return node->kind == N_MOUNT ? E_UNSUPPORTED : E_NOT_DIRECTORY;
+    out->node = 0;
+    dir = node;
+    i = j;
+  }
+}
+
 int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
                wv_resolved *out) {
   *out = (wv_resolved){0};
@@ -298,7 +334,12 @@ int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool ke
   if (!d->node && d->host < 0) return E_NO_ENTRY;  /* a mount whose host directory is missing */
   if (len == 0) return E_NO_ENTRY;
   if (path[0] == '/') return E_NOT_PERMITTED;
-  if (has_nul(path, len)) return E_INVALID;
+  if (wv_has_nul(path, len)) return E_INVALID;
+  if (d->node) {
+    int fast = resolve_plain(d->node, path, len, follow, keep_last_link, out);
+    if (fast != FAST_NO) return fast;
+    *out = (wv_resolved){0};
+  }
   walk w;
   w.todo = (parts){w.todo_inline, 0, WALK_INLINE};
   w.frames = w.frames_inline;

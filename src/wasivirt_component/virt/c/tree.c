@@ -144,12 +144,6 @@ uint8_t wv_dirent_type(const wv_dirent *e) {
 /* -- directory entries: an array in listing order plus a hash index ----------------------- */
 #define TOMB 0xFFFFFFFFu
 
-static uint32_t name_hash(const uint8_t *s, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
-  return h;
-}
-
 static uint32_t hash_cap_for(uint32_t want) {
   uint32_t cap = 8;
   while (cap < want * 2) cap <<= 1;
@@ -161,7 +155,7 @@ static void fill_hash(wv_node *d, uint32_t *hash, uint32_t cap) {
   for (uint32_t i = 0; i < d->u.dir.n; i++) {
     wv_dirent *e = &d->u.dir.ents[i];
     if (!e->name) continue;
-    uint32_t slot = name_hash(e->name, e->len) & (cap - 1);
+    uint32_t slot = wv_name_hash(e->name, e->len) & (cap - 1);
     while (hash[slot]) slot = (slot + 1) & (cap - 1);
     hash[slot] = i + 1;
   }
@@ -182,13 +176,13 @@ static bool rehash(wv_node *d, uint32_t want) {
 static int32_t find(wv_node *d, const uint8_t *name, size_t len, uint32_t *slot_out) {
   uint32_t cap = d->u.dir.hash_cap;
   if (!cap) return -1;
-  uint32_t slot = name_hash(name, len) & (cap - 1);
+  uint32_t slot = wv_name_hash(name, len) & (cap - 1);
   for (uint32_t probes = 0; probes < cap; probes++, slot = (slot + 1) & (cap - 1)) {
     uint32_t v = d->u.dir.hash[slot];
     if (v == 0) return -1;
     if (v == TOMB) continue;
     wv_dirent *e = &d->u.dir.ents[v - 1];
-    if (e->len == len && memcmp(e->name, name, len) == 0) {
+    if (e->len == len && wv_bytes_eq(e->name, name, len)) {
       if (slot_out) *slot_out = slot;
       return (int32_t)(v - 1);
     }
@@ -291,11 +285,15 @@ wv_dirent *wv_dir_find(wv_node *d, const uint8_t *name, size_t len) {
 
 int wv_dir_lookup(wv_node *d, const uint8_t *name, size_t len, wv_node **out) {
   *out = 0;
-  int err = wv_dir_entries(d);
+  int err = d->flags & NF_DECODED ? WV_OK : wv_dir_entries(d);
   if (err != WV_OK) return err;
   int32_t i = find(d, name, len, 0);
   if (i < 0) return WV_OK;
   wv_dirent *e = &d->u.dir.ents[i];
+  if (e->node) {
+    *out = e->node;
+    return WV_OK;
+  }
   err = materialize(d, e);
   if (err != WV_OK) return err;
   *out = e->node;
@@ -337,7 +335,7 @@ int wv_dir_add(wv_node *d, const uint8_t *name, size_t len, wv_node *node) {
   wv_node_ref(node);
   d->u.dir.live++;
   uint32_t cap = d->u.dir.hash_cap;
-  uint32_t slot = name_hash(copy, len) & (cap - 1);
+  uint32_t slot = wv_name_hash(copy, len) & (cap - 1);
   while (d->u.dir.hash[slot] && d->u.dir.hash[slot] != TOMB) slot = (slot + 1) & (cap - 1);
   d->u.dir.hash[slot] = index + 1;
   tree.generation++;

@@ -37,6 +37,9 @@ enum {
 #define WV_OK (-1)
 const char *wv_error_name(int code);
 bool wv_utf8_valid(const uint8_t *s, size_t n);   /* well-formed UTF-8 (util.c) */
+bool wv_has_nul(const uint8_t *p, size_t n);       /* a 0 byte among the n */
+bool wv_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n);
+uint32_t wv_name_hash(const uint8_t *s, size_t n); /* the directory index's hash */
 
 /* wasi:filesystem descriptor-type values */
 enum { T_UNKNOWN = 0, T_DIRECTORY = 3, T_SYMLINK = 5, T_REGULAR = 6 };
