@@ -490,14 +490,17 @@ everything else real) takes **{f_no_walk:.2f} µs** in the smallfiles workload, 
 directory listing, makes each file's node and touches the tree's memory for the first
 time): ours {f_small_warm:.2f} µs, the no-walk bound {f_no_walk_warm:.2f} µs. So the path walk and
 the tree cost {f_small_warm - f_no_walk_warm:.2f} µs per open+read+close once warm, and the
-bound is the rest: the program's own work (wasi-libc's preopen matching, `snprintf`, an
+bound is the rest: the program's own work (wasi-libc's preopen matching, an
 `fd_fdstat_get` per `open`), the preview1 adapter, and the fused calls the adapter makes
 for it (`open-at`, `read-via-stream`, `blocking-read`, the two drops, and the `get-flags`
 and `get-type` it asks along the way), each with the checks the canonical ABI would make
 (handle validity and type, UTF-8 of the path, alignment, realloc once per list) and its
-result copied into the caller's memory through the bridge. A profile of the warm loop
-(perf with wasmtime `--profile=perfmap`, 2026-12-01, not rerun by this script) put about
-55% of it in the program and the adapter and a third in the virtualizer, under half of
+result copied into the caller's memory through the bridge. The smallfiles workload
+formats its paths before the clock starts, as the stat workload always did (until
+2026-12-01 it ran `snprintf` inside the timed loop, in every mode: fused open+read+close
+then measured 0.69 µs, of which the formatting was about a third). A profile of the warm
+loop at that time (perf with wasmtime `--profile=perfmap`, not rerun by this script) put
+about 55% of it in the program and the adapter and a third in the virtualizer, under half of
 that in the path walk and lookups; replacing the bridge's `memory.copy` by loads and
 stores for small results did not help there. What would lift the bound: fewer or cheaper
 fused calls per `open` (each costs its glue and a cross-instance call even when, as for
