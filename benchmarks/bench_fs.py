@@ -498,7 +498,7 @@ and `get-type` it asks along the way), each with the checks the canonical ABI wo
 result copied into the caller's memory through the bridge. The smallfiles workload
 formats its paths before the clock starts, as the stat workload always did (until
 2026-12-01 it ran `snprintf` inside the timed loop, in every mode: fused open+read+close
-then measured 0.69 µs, of which the formatting was about a third). A profile of the warm
+then measured 0.69 µs, of which the formatting was about a quarter). A profile of the warm
 loop at that time (perf with wasmtime `--profile=perfmap`, not rerun by this script) put
 about 55% of it in the program and the adapter and a third in the virtualizer, under half of
 that in the path walk and lookups; replacing the bridge's `memory.copy` by loads and
