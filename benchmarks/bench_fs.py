@@ -39,7 +39,8 @@ HERE = Path(__file__).resolve().parent
 WORK = CACHE / "bench-fs"
 BIG = 64 << 20
 SMALL = 1000
-REPEATS = 3
+REPEATS = 5  # best of: this 2-CPU VM moves the per-operation figures by up to a third between runs
+MOUNT_REPEATS = 5  # the workloads that reach the host (native, mounts), interleaved
 WARM_PASSES = 30  # smallfiles passes for the steady-state figures (the workload makes 3)
 WORKLOADS = {
     "seqread": ["seqread", "/big.bin", "65536", "4"],
@@ -85,6 +86,16 @@ def guest(cmd: list[str]) -> dict[str, int]:
 
 def best(cmd: list[str]) -> dict[str, int]:
     return min((guest(cmd) for _ in range(REPEATS)), key=lambda r: r["ns"])
+
+
+def best_interleaved(cmds: dict[str, list[str]], repeat: int = MOUNT_REPEATS) -> dict[str, dict[str, int]]:
+    """The best run of each command, the commands taking turns: host I/O on this VM drifts
+    between seconds by more than the differences measured, so each mode sees the same drift."""
+    runs: dict[str, list[dict[str, int]]] = {label: [] for label in cmds}
+    for _ in range(repeat):
+        for label, cmd in cmds.items():
+            runs[label].append(guest(cmd))
+    return {label: min(r, key=lambda x: x["ns"]) for label, r in runs.items()}
 
 
 def timed(cmd: list[str], repeat: int = REPEATS) -> float:
@@ -374,11 +385,13 @@ def main() -> None:
     fused_worst_mount = 0.0
     results: dict[str, dict] = {}
     for name, args in WORKLOADS.items():
-        nat = best([*WASIVIRT, "run", str(native), "--dir", f"{tree}::/", "--", *args])
+        host = best_interleaved({
+            "native": [*WASIVIRT, "run", str(native), "--dir", f"{tree}::/", "--", *args],
+            "mount": [*WASIVIRT, "run", str(mounted), "--dir", f"{tree}::data", "--", *args],
+            "fused mount": [*WASIVIRT, "run", str(fused_mounted), "--dir", f"{tree}::data", "--", *args]})
+        nat, mnt, fmnt = host["native"], host["mount"], host["fused mount"]
         img = best([*WASIVIRT, "run", str(app), "--", *args])
-        mnt = best([*WASIVIRT, "run", str(mounted), "--dir", f"{tree}::data", "--", *args])
         fimg = best([*WASIVIRT, "run", str(fused_app), "--", *args])
-        fmnt = best([*WASIVIRT, "run", str(fused_mounted), "--dir", f"{tree}::data", "--", *args])
         results[name] = {"native": nat, "image": img, "mount": mnt, "fused image": fimg, "fused mount": fmnt}
         row, (ratio, _) = ratio_row(name, nat, img, fimg)
         image_rows.append(row)
@@ -415,11 +428,15 @@ def main() -> None:
     mem_spec.write_text(embed_spec)
     image_bytes, memory = instance_memory(mem_spec)
 
+    first = f_small - f_small_warm
+    first_pass = (f"ours loses {first:.2f} µs per operation to it in the 3-pass workload" if first >= 0.01
+                  else "in this run the 3-pass and the warm figures are within noise of each other")
     body = f"""## Filesystem speed, size and start-up (`benchmarks/bench_fs.py`)
 
 Machine: {machine()}. Program: `benchmarks/c/fsbench.c` (wasm32-wasip1, preview1 adapter);
 tree: one 64 MiB file, a directory of {SMALL} 100-byte files. Best of {REPEATS} runs, timed
-inside the guest. Ratio = our time / native time (lower is better).
+inside the guest; the runs that reach the host (native, and both mount modes) take turns,
+best of {MOUNT_REPEATS} each. Ratio = our time / native time (lower is better).
 
 From the image (compiled virtualizer, tree embedded), composed and fused:
 
@@ -508,8 +525,7 @@ that in the path walk and lookups; replacing the bridge's `memory.copy` by loads
 stores for small results did not help there. What would lift the bound: fewer or cheaper
 fused calls per `open` (each costs its glue and a cross-instance call even when, as for
 `get-type`, the answer is one field of the descriptor), or a leaner program side. The
-virtualizer's own work beyond the warm walk is the first pass: ours loses
-{f_small - f_small_warm:.2f} µs per operation to it in the 3-pass workload.
+virtualizer's own work beyond the warm walk is the first pass: {first_pass}.
 """
     update_section("bench_fs", body)
 
