@@ -79,6 +79,7 @@ def plan_host(imports: dict[tuple[str, str], Signature], child: ComponentType, w
     by_key = {compat_key(n): n for n in child.imports}
     plan = HostPlan([])
     used: set[str] = set()
+    lacking: list[str] = []   # what host mounts need (MOUNT_NEEDS) and the child's import lacks
     for (module, fname), sig in imports.items():
         if not module.startswith(HOST_PACKAGE):
             continue
@@ -88,13 +89,13 @@ def plan_host(imports: dict[tuple[str, str], Signature], child: ComponentType, w
         if binding is None:
             if source in wanted:
                 plan.missing.append(f"{module.removeprefix(HOST_PACKAGE)} {fname}")
+                if split_name(source or "")[0] == "wasi:" + MOUNT_NEEDS[0] and fname in MOUNT_NEEDS[1]:
+                    lacking.append(fname)
             binding = Binding(module, fname, "trap", sig)
         else:
             used.add(source)  # type: ignore[arg-type]
         plan.bindings.append(binding)
     plan.host = sorted(used)
-    lacking = [m.split(" ", 1)[1] for m in plan.missing
-               if m.split("@", 1)[0] == MOUNT_NEEDS[0] and m.split(" ", 1)[1] in MOUNT_NEEDS[1]]
     if lacking:
         raise Unsupported(f"its wasi:{MOUNT_NEEDS[0]} import lacks {', '.join(lacking)}, which host mounts "
                           "need (fused, the virtualizer can call only the host functions the child imports)")

@@ -43,7 +43,7 @@ from ..binary.core_encoder import (
     trapping_body,
 )
 from ..compose import STUB_MODULE_NAME
-from ..virt.bridge import CURRENT_FRONT, REALLOC_TYPE, SET_FRONT
+from ..virt.bridge import CURRENT_FRONT, REALLOC_TYPE, SET_FRONT, by_front
 from ..virt.names import BRIDGE_REALLOC_TABLE
 from .coretypes import Signature
 
@@ -122,10 +122,6 @@ def dispatch_module(sig: Signature, variant_of_front: list[int]) -> bytes:
     current = m.import_func(BRIDGE_ARG, CURRENT_FRONT, FuncType((), (I32,)))
     variants = [m.import_func(VARIANTS_ARG, str(i), ft) for i in range(max(variant_of_front) + 1)]
     args = b"".join(op.local_get(k) for k in range(len(ft.params)))
-    *firsts, last = variant_of_front
-    body = b""
-    for front, variant in enumerate(firsts):
-        body += (op.call(current) + op.i32_const(front) + op.I32_EQ + op.if_()
-                 + args + op.call(variants[variant]) + op.RETURN + op.END)
-    m.export("f", KIND_FUNC, m.add_func(ft, body + args + op.call(variants[last])))
+    body = by_front(op.call(current), [args + op.call(variants[v]) for v in variant_of_front])
+    m.export("f", KIND_FUNC, m.add_func(ft, body))
     return m.encode()

@@ -36,14 +36,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..compose import import_dependencies, read_component
-from ..compose.types import ComponentType
+from ..compose import read_component
 from ..errors import BinaryFormatError
 from ..names import compat_key
 from ..virt.bridge import CALLER_REALLOC, bridge_module, caller_memory
 from ..virt.glue.lowered import PREFIX, export_name
 from ..virt.names import BRIDGE_CALLER_MEMORY, BRIDGE_MODULE, BRIDGE_OUR_MEMORY, FUSED_MEMORY_IMPORT
 from ..virt.splice import image_memory_parts
+from ..virt.wiring import tied_imports
 from . import modules
 from .coretypes import CoreInterface, Signature, read_interface
 from .host import Binding, plan_host, wanted_imports
@@ -91,7 +91,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     comp = parse_component(child, what)
     shape = find_importers(comp, what)
     ctype = read_component(child, what).type
-    tied = _tied_imports(ctype)
+    tied = {compat_key(n): n for n in tied_imports(ctype, [n for n in ctype.imports if served(n)])}
     trapped = [(imp, arg, tied[compat_key(arg)]) for imp in shape.importers for arg in imp.others
                if compat_key(arg) in tied]
     ours = read_interface(core, "fused virtualizer")
@@ -131,8 +131,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
                 m_rfix, [(modules.BRIDGE_ARG, i_bridge), (modules.CALLER_ARG, front.realloc.refs[0])])))
 
     items = _assemble(comp.items, shape, block, replace, fixups, imports, what)
-    _check_isolated(items, tied, what)
-    _check_served_only_by_us(items, plan.host, what)
+    _check_isolated(items, tied, plan.host, what)
     return Fused(encode_component(items), shape.served_arguments, plan.host, plan.missing,
                  [n for n in ctype.imports if n in {name for _, _, name in trapped}])
 
@@ -151,7 +150,7 @@ def _served_functions(block: _Block, shape: WasiShape, ours: CoreInterface, core
     plan: list[tuple[int, str, str, int | None]] = []   # (id(bundle), field, core export, front)
     order: list[int] = []
     for importer in shape.importers:
-        declared = _declared(importer)
+        declared = importer.declared
         for arg, bundle in importer.bundles.items():
             iface = ifaces.get(compat_key(arg))
             if iface is None:
@@ -210,7 +209,7 @@ def _trapping_functions(block: _Block, trapped: list[tuple[Importer, str, str]],
     of the importers' arguments tied to served types."""
     named: list[tuple[Item, str, str, Signature]] = []   # (bundle, field, name, signature)
     for importer, arg, name in trapped:
-        bundle, declared = importer.others[arg], _declared(importer)
+        bundle, declared = importer.others[arg], importer.declared
         if bundle.info.kind != "core exports":
             raise Unsupported(f"{what}: the WASI importer's {arg} is not a plain bundle of functions")
         for fname, k in bundle.info.named:
@@ -226,10 +225,6 @@ def _trapping_functions(block: _Block, trapped: list[tuple[Importer, str, str]],
     for k, (bundle, fname, _, _) in enumerate(named):
         out.setdefault(id(bundle), []).append((fname, block.add(new_alias_core_export(i_trap, str(k), "core func"))))
     return out
-
-
-def _declared(importer: Importer) -> CoreInterface:
-    return read_interface(importer.module.data, "WASI importer")  # type: ignore[arg-type]
 
 
 def _replace_bundles(shape: WasiShape, functions: Functions) -> dict[int, Item]:
@@ -253,32 +248,20 @@ def _replace_bundles(shape: WasiShape, functions: Functions) -> dict[int, Item]:
     return replace
 
 
-def _tied_imports(ctype: ComponentType) -> dict[str, str]:
-    """compat key -> name of the child's imports that are not served but use served types:
-    their functions would hand the host the virtualizer's handles (streams, pollables), or
-    the child the host's. The composed mode stubs them (`virt/wiring.py`); so does this."""
-    served_names = {n for n in ctype.imports if served(n)}
-    return {compat_key(n): n for n in ctype.imports
-            if n not in served_names and import_dependencies(ctype, [n]) & served_names}
-
-
-def _check_served_only_by_us(items: list[Item], host: list[str], what: str) -> None:
-    """No served import is left that the virtualizer does not use itself: one would be the
-    host's, reached past the virtualizer (say, by a nested component given it)."""
+def _check_isolated(items: list[Item], tied: dict[str, str], host: list[str], what: str) -> None:
+    """Nothing left reaches the host past the virtualizer: no import tied to served types
+    (one used other than as an importer's argument, re-exported say, would still hand out
+    the host's streams), and no served import but those the virtualizer itself calls (a
+    nested component given one, say, would reach the host's)."""
     ours = {compat_key(n) for n in host}
-    left = sorted(i.info.name or "" for i in items if i.info.kind == "import" and served(i.info.name or "")
-                  and compat_key(i.info.name or "") not in ours)
-    if left:
-        raise Unsupported(f"{what}: {left[0]} is still used other than by the WASI importers")
-
-
-def _check_isolated(items: list[Item], tied: dict[str, str], what: str) -> None:
-    """No import tied to served types is left: one used other than as an importer's
-    argument (re-exported, say) would still hand out the host's streams."""
-    left = sorted(i.info.name or "" for i in items if i.info.kind == "import" and compat_key(i.info.name or "") in tied)
-    if left:
-        raise Unsupported(f"{what}: {left[0]} uses the virtualizer's types and is used other than by a "
+    imported = sorted(i.info.name or "" for i in items if i.info.kind == "import")
+    left_tied = [n for n in imported if compat_key(n) in tied]
+    if left_tied:
+        raise Unsupported(f"{what}: {left_tied[0]} uses the virtualizer's types and is used other than by a "
                           "WASI importer")
+    left_served = [n for n in imported if served(n) and compat_key(n) not in ours]
+    if left_served:
+        raise Unsupported(f"{what}: {left_served[0]} is still used other than by the WASI importers")
 
 
 class _Block:

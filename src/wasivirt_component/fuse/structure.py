@@ -26,9 +26,11 @@ the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..names import compat_key, split_name
 from ..virt.names import BRIDGE_MODULE
+from .coretypes import CoreInterface, read_interface
 from .items import Component, Item, Unsupported
 from .modules import ACTUAL_ARG, SHIM_ARG, SHIM_TABLE
 
@@ -54,6 +56,11 @@ class Importer:
     module: Item                      # its core module
     bundles: dict[str, Item]          # argument name -> instance, for served interfaces
     others: dict[str, Item]           # its other arguments
+
+    @cached_property
+    def declared(self) -> CoreInterface:
+        """The core types its module declares for its imports (read once: libc is large)."""
+        return read_interface(self.module.data, "WASI importer")  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,8 @@ def bridge_module(fronts: int = 1) -> bytes:
         front = m.add_global(I32, op.i32_const(0), mutable=True)
         m.export(SET_FRONT, KIND_FUNC, m.add_func(FuncType((I32,)), op.local_get(0) + op.global_set(front)))
         m.export(CURRENT_FRONT, KIND_FUNC, m.add_func(FuncType((), (I32,)), op.global_get(front)))
-        from_caller = _by_front(front, [args + op.memory_copy(ours, c) for c in callers])
-        to_caller = _by_front(front, [args + op.memory_copy(c, ours) for c in callers])
+        from_caller = by_front(op.global_get(front), [args + op.memory_copy(ours, c) for c in callers])
+        to_caller = by_front(op.global_get(front), [args + op.memory_copy(c, ours) for c in callers])
         slot = op.global_get(front)
     m.export(COPY_FROM_CALLER, KIND_FUNC, m.add_func(copy, from_caller))
     m.export(COPY_TO_CALLER, KIND_FUNC, m.add_func(copy, to_caller))
@@ -70,10 +70,10 @@ def bridge_module(fronts: int = 1) -> bytes:
     return m.encode()
 
 
-def _by_front(front: int, copies: list[bytes]) -> bytes:
-    """The copy for the current front: an if/else chain over the global `front`."""
-    *firsts, last = copies
-    body = b""
-    for k, copy in enumerate(firsts):
-        body += op.global_get(front) + op.i32_const(k) + op.I32_EQ + op.if_(b"\x40") + copy + op.ELSE
-    return body + last + op.END * len(firsts)
+def by_front(current: bytes, branches: list[bytes]) -> bytes:
+    """A function body running `branches[k]` for the current front k (`current` pushes it:
+    the bridge's global, or a call of `current-front`); the last branch also takes any
+    other value. Each branch returns, so branches may leave the function's results."""
+    *firsts, last = branches
+    return b"".join(current + op.i32_const(k) + op.I32_EQ + op.if_() + branch + op.RETURN + op.END
+                    for k, branch in enumerate(firsts)) + last

@@ -20,6 +20,7 @@ bridges those to the virtualizer's `wasi:io` yet (the design's virt â†’ child â†
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..compose import (
@@ -32,6 +33,7 @@ from ..compose import (
     read_component,
     trap_stub,
 )
+from ..compose.types import ComponentType
 from ..errors import CompositionError
 from ..names import HTTP_HANDLER_INTERFACE, compat_key, split_name
 from .names import HOST_PACKAGE
@@ -100,6 +102,14 @@ def check_child(child: ComponentInfo) -> None:
                 node=child.name, export=name)
 
 
+def tied_imports(child: ComponentType, virtualized: Collection[str]) -> list[str]:
+    """The child's other imports whose types come from the `virtualized` ones (`wasi:sockets`
+    hands out `wasi:io` pollables and streams): given to the host, they would pass it the
+    virtualizer's handles, so they are stubbed and every call traps (both link modes)."""
+    ours = set(virtualized)
+    return [n for n in child.imports if n not in ours and import_dependencies(child, [n]) & ours]
+
+
 def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
                host_filesystem: bool = False) -> Virtualized:
     """Compose virtualizer (its image spliced in) + child; `host_filesystem` when host
@@ -108,8 +118,7 @@ def virtualize(child: ComponentInfo, virtualizer: ComponentInfo, *,
     served = {compat_key(n): n for n in virtualizer.type.exports
               if n.startswith("wasi:") and split_name(n)[0] not in HOST_DIRECT}
     virtualized = {n: served[compat_key(n)] for n in child.type.imports if compat_key(n) in served}
-    others = [n for n in child.type.imports if n not in virtualized]
-    trapped = [n for n in others if import_dependencies(child.type, [n]) & set(virtualized)]
+    trapped = tied_imports(child.type, virtualized)
 
     wanted = {need for n in virtualized for need in HOST_NEEDS.get(split_name(n)[0], ())}
     if host_filesystem:
