@@ -35,6 +35,7 @@ PROBES: dict[str, list[str]] = {
     "read_whole_files": [
         "cat /README.txt", "cat /empty.txt", "cat /data/nested/mid.txt", "cat /docs/ünïcödé.txt",
         "cat /nope", "cat /data/nope/x", "cat /README.txt/x", "cat /data", "cat /data/nested/deep/leaf.txt",
+        "cat /data//nested//mid.txt", "cat /data/./nested/deep/./leaf.txt",
     ],
     **{f"chunks_{size}": [f"chunks /data/big.bin {size}", f"chunks /data/numbers.bin {size}",
                           f"chunks /empty.txt {size}"]
@@ -50,6 +51,7 @@ PROBES: dict[str, list[str]] = {
     "stat_and_identity": [
         "stat /", "stat /data", "stat /README.txt", "stat /empty.txt", "stat /data/big.bin", "stat /nope",
         "lstat /docs/a.md", "stat /README.txt/", "stat /data/", "stat //README.txt", "stat /./data/./nested",
+        "stat /data//nested", "stat /data/nested/./deep/", "stat /data/nested/deep/.", "lstat /data//nested/",
         "fstatdir /data", "fstatdir /README.txt",
         "same /README.txt /data/../README.txt", "same /README.txt /empty.txt", "same /data /data/nested/..",
     ],

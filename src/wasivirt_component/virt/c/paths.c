@@ -327,6 +327,27 @@ static int resolve_plain(wv_node *dir, const uint8_t *path, size_t len, bool fol
   }
 }
 
+/* From a directory inside a mount that hides nothing, a path without `..` is the host's as
+ * it is: `resolve` would hand it over before its first step (with repeated slashes merged,
+ * which the host ignores too), so no walk and no copy; the result borrows `path`. This is
+ * every stat and open of a plain mount, where the host's answer is the whole cost. */
+static bool host_direct(wv_desc *d, const uint8_t *path, size_t len, bool follow, wv_resolved *out) {
+  if (wv_mount_has_hides(d->mount)) return false;
+  for (size_t i = 0; i + 1 < len; i++) {
+    if (path[i] == '.' && path[i + 1] == '.' && (i == 0 || path[i - 1] == '/') &&
+        (i + 2 == len || path[i + 2] == '/'))
+      return false;
+  }
+  out->mount = d->mount;
+  out->host_base = d->host;
+  out->host_path = (uint8_t *)path;
+  out->host_len = len;
+  out->host_borrowed = true;
+  out->host_follow = follow;
+  out->host_kind = WM_UNKNOWN;
+  return true;
+}
+
 int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool keep_last_link,
                wv_resolved *out) {
   *out = (wv_resolved){0};
@@ -339,6 +360,8 @@ int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool ke
     int fast = resolve_plain(d->node, path, len, follow, keep_last_link, out);
     if (fast != FAST_NO) return fast;
     *out = (wv_resolved){0};
+  } else if (host_direct(d, path, len, follow, out)) {
+    return WV_OK;
   }
   walk w;
   w.todo = (parts){w.todo_inline, 0, WALK_INLINE};
@@ -367,7 +390,7 @@ int wv_resolve(wv_desc *d, const uint8_t *path, size_t len, bool follow, bool ke
 }
 
 void wv_resolved_free(wv_resolved *r) {
-  wv_free(r->host_path);
+  if (!r->host_borrowed) wv_free(r->host_path);
   r->host_path = 0;
 }
 

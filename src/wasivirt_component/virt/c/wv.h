@@ -160,7 +160,8 @@ int wv_file_set_size(wv_node *f, uint64_t size);
 /* -- path resolution (paths.c) -------------------------------------------------------- */
 /* Where a path leads. Inside the virtual tree: `parent`, `name`, `node`. Inside a host
  * mount: `mount` is set, and the host call to make is on `host_base` with `host_path`
- * (relative to it, owned by the result: free with wv_resolved_free); `host_follow` says
+ * (relative to it; free the result with wv_resolved_free: the path is its own, or the
+ * caller's when `host_borrowed`, valid as long as the caller's path); `host_follow` says
  * whether the host should follow a symlink in last position; `host_kind` is what the last
  * component is when the resolver looked (WM_UNKNOWN when the host resolves it itself). */
 enum { WM_UNKNOWN, WM_MISSING, WM_DIR, WM_FILE, WM_SYMLINK, WM_OTHER };
@@ -175,6 +176,7 @@ typedef struct {
   int32_t host_base;
   uint8_t *host_path;
   size_t host_len;
+  bool host_borrowed;      /* host_path is the caller's path, not a copy */
   bool host_follow;
   bool host_hidden;        /* the last name is hidden by the mount's policy */
   bool names_itself;       /* the path ends in . or .. (no parent/name) */
