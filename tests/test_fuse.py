@@ -127,6 +127,53 @@ def test_host_mounts_bring_the_host_filesystem_back(probe, core, image):
     assert "wasi:filesystem/types@0.2.12" in result.host
 
 
+def _filesystem_types(component: bytes):
+    imports = read_component(component).type.imports
+    return next(t for n, t in imports.items() if n.startswith("wasi:filesystem/types@"))
+
+
+def test_an_import_lacking_what_mounts_need_is_widened_to_declare_it(adapted, core, image):
+    """cat.c never stats nor reads a link: with mounts, its `wasi:filesystem/types` import
+    gets `stat-at` and `readlink-at` (with the named types they use and the import lacked,
+    such as `descriptor-stat`'s parts), and only those; every one of its own declarations is
+    kept as it was; without mounts nothing is widened (and nothing of the filesystem
+    imported). The widened child validates with wasmtime's own checker."""
+    from wasivirt_component.virt.build import host_filesystem_types_path
+
+    cat = adapted(compile_c("cat.c")).read_bytes()
+    before = _filesystem_types(cat)
+    assert "[method]descriptor.stat-at" not in before.exports
+    result = fuse(cat, core, image, host_filesystem=True, what="cat",
+                  host_types=lambda: host_filesystem_types_path().read_bytes())
+    validate_fused(result.data, "fused cat with mounts")
+    after = _filesystem_types(result.data)
+    added = set(after.exports) - set(before.exports)
+    functions = {n for n in added if n.startswith("[")}
+    assert functions == {"[method]descriptor.stat-at", "[method]descriptor.readlink-at"}
+    assert list(after.exports)[:len(before.exports)] == list(before.exports)
+    assert result.widened == ["wasi:filesystem/types@0.2.12 [method]descriptor.readlink-at",
+                              "wasi:filesystem/types@0.2.12 [method]descriptor.stat-at"]
+    plain = fuse(cat, core, image, host_filesystem=False, what="cat")
+    assert plain.widened == [] and not [n for n in read_component(plain.data).type.imports
+                                        if n.startswith("wasi:filesystem/")]
+
+
+def test_an_import_that_cannot_be_widened_is_unsupported(adapted, core, image):
+    """Without the host's types at hand (or with an import that names no `descriptor`,
+    `widen.py`), the splice cannot declare the functions: the child is not fused."""
+    from wasivirt_component.compose.types import Borrow, FuncType, Resource
+    from wasivirt_component.fuse.widen import widened_type
+
+    cat = adapted(compile_c("cat.c")).read_bytes()
+    with pytest.raises(Unsupported, match="host's types are not at hand"):
+        fuse(cat, core, image, host_filesystem=True, what="cat")
+    items = parse_component(cat).items
+    imported = next(i for i in items if i.info.kind == "import" and (i.info.name or "").startswith("wasi:filesystem/types"))
+    stranger = FuncType((("self", Borrow(Resource("stranger"))),), None)
+    with pytest.raises(Unsupported, match="declares no resource `stranger`"):
+        widened_type(imported.refs[0], {"[method]stranger.poke": stranger}, "cat")
+
+
 def test_host_stream_reads_and_writes_are_lowered_into_the_programs_memory(probe, core, image):
     """Single-copy host streams (issue 11): the host's stream reads and writes are lowered
     a second time, for the fused core's `[caller-memory]` imports, with the program's own

@@ -14,16 +14,20 @@ offset 0 is EIO on Linux).
 from __future__ import annotations
 
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from support.cbuild import compile_c
 from support.cli import run_cli
+from support.httpserve import wasmtime_cli
 from support.vfsapps import LINKS, Outcome, compose, run_native, wasivirt
+from wasivirt_component.fuse.host import MOUNT_NEEDS
 
 MOUNT_SPEC = "from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/', host='data')\n"
 PROC_SPEC = "from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/proc', host='proc', read_only=True)\n"
+MOUNT_NEEDS_FUNCTIONS = MOUNT_NEEDS[1]
 BIG = 9 * 1024 * 1024 + 123  # more than one 8 MiB read
 
 
@@ -130,40 +134,63 @@ def test_an_empty_stdin_is_end_of_file(streams, app):
     assert (ours.returncode, ours.stdout) == (0, "stdin: 0 bytes, checksum 0, ended: 0\n")
 
 
-def test_a_child_that_cannot_walk_a_mount_fused_is_composed(tmp_path):
-    """The virtualizer's path walk through a mount calls the host's `stat-at` and
-    `readlink-at`; fused, it can call only the host functions the child imports, and a
-    program that never stats (hello.c) imports neither: `auto` composes it (saying why)
-    and a forced fused link is refused, rather than a fused program trapping on its first
-    open."""
-    hello = compile_c("hello.c")
-    spec = tmp_path / "spec.py"
-    spec.write_text(MOUNT_SPEC)
-    out = tmp_path / "auto.wasm"
-    auto = wasivirt("compose", str(hello), "--vfs", str(spec), "-o", str(out))
-    assert auto.code == 0, auto.stderr
-    assert auto.stderr.startswith("note: linked composed, not fused: ") and "[method]descriptor.stat-at" in auto.stderr
-    assert "which host mounts need" in auto.stderr
-    forced = wasivirt("compose", str(hello), "--vfs", str(spec), "-o", str(tmp_path / "f.wasm"), "--link", "fused")
-    assert forced.code == 2 and "cannot link fused: " in forced.stderr and not (tmp_path / "f.wasm").exists()
+def _filesystem_functions(component: bytes) -> set[str]:
+    from wasivirt_component.compose import read_component
+    from wasivirt_component.names import split_name
+
+    imports = read_component(component).type.imports
+    types = next(t for n, t in imports.items() if split_name(n)[0] == "wasi:filesystem/types")
+    return {n for n, item in types.exports.items() if n.startswith("[")}
 
 
-def test_a_child_that_cannot_read_links_is_composed_with_mounts(tmp_path):
-    """files.c stats and opens but never reads a link, so it lacks `readlink-at`, which
-    the walk calls to follow a symlink itself (a mount with hidden paths, or `..`): fused,
-    that would trap; composed, a symlink to a hidden file is `no-entry` as it must be."""
+WALK_SPEC = ("from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/data', host='data', hide=['*.key'])\n"
+             "vfs.dir('/etc').file('app.toml', 'virtual\\n')\n")
+WALKS = ("/data/s", "/data/link", "/data/sub/../link", "/data/sub/../real.txt", "/data/sub/../../etc/app.toml",
+         "/data/sub/inner.txt", "/data/secret.key", "/data/nope")
+WALKED = ("/data/s: error: No such file or directory\nreal\nreal\n"
+          "real\nvirtual\ninner\n/data/secret.key: error: No such file or directory\n"
+          "/data/nope: error: No such file or directory\n")
+
+
+@pytest.mark.parametrize("program, lacking", [
+    ("cat.c", {"[method]descriptor.stat-at", "[method]descriptor.readlink-at"}),
+    ("files.c", {"[method]descriptor.readlink-at"}),
+])
+def test_a_child_lacking_what_mounts_need_is_fused_with_its_import_widened(tmp_path, adapted, program, lacking):
+    """The virtualizer's walk through a mount calls the host's `stat-at` and `readlink-at`
+    (a hidden name, a symlink, `..`), and fused it can call only host functions lowered from
+    the child's own import. cat.c never stats nor reads a link, files.c never reads a link:
+    their `wasi:filesystem/types` import is widened to declare what is missing (and nothing
+    else), and they are fused by default, with no note. A symlink to a hidden file, `..`
+    inside the mount and back out of it into the virtual tree answer as in the composed mode,
+    under `wasivirt run` and the wasmtime CLI."""
+    child = adapted(compile_c(program))
+    own = _filesystem_functions(child.read_bytes())
+    assert lacking <= set(MOUNT_NEEDS_FUNCTIONS) and not lacking & own, own
     host = tmp_path / "host"
-    host.mkdir()
+    (host / "sub").mkdir(parents=True)
     (host / "secret.key").write_text("SECRET\n")
     (host / "real.txt").write_text("real\n")
+    (host / "sub" / "inner.txt").write_text("inner\n")
     (host / "s").symlink_to("secret.key")
     (host / "link").symlink_to("real.txt")
     spec = tmp_path / "spec.py"
-    spec.write_text("from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/data', host='data', hide=['*.key'])\n")
-    out = tmp_path / "app.wasm"
-    auto = wasivirt("compose", str(compile_c("files.c")), "--vfs", str(spec), "-o", str(out), "-q")
-    assert auto.code == 0 and "[method]descriptor.readlink-at" in auto.stderr, auto.stderr
-    run = wasivirt("run", str(out), "--dir", f"{host}::data", "--", "cat", "/data/s", "/data/link", "/data/sub/../link")
-    assert (run.code, run.stderr) == (1, "")
-    assert run.stdout == ("/data/s: error: No such file or directory\nreal\n"
-                          "/data/sub/../link: error: No such file or directory\n")
+    spec.write_text(WALK_SPEC)
+    auto = tmp_path / "auto.wasm"
+    made = wasivirt("compose", str(child), "--vfs", str(spec), "-o", str(auto))
+    assert made.code == 0 and "note:" not in made.stderr, made.stderr
+    from wasivirt_component.artifact import read_artifact
+    record = read_artifact(auto.read_bytes())
+    assert record is not None and record.link == "fused"
+    assert _filesystem_functions(auto.read_bytes()) == own | lacking
+    composed = compose(child, WALK_SPEC, tmp_path, "composed", link="composed")
+    args = (["cat"] if program == "files.c" else []) + list(WALKS)
+    results = {}
+    for label, app in (("fused", auto), ("composed", composed)):
+        run = wasivirt("run", str(app), "--dir", f"{host}::data", "--", *args)
+        results[label] = (run.code, run.stdout, run.stderr)
+    assert results["fused"] == results["composed"], results
+    cli = subprocess.run([str(wasmtime_cli()), "run", "--dir", f"{host}::data", str(auto), *args],
+                         capture_output=True, text=True, timeout=300)
+    assert (cli.returncode, cli.stdout, cli.stderr) == results["fused"]
+    assert results["fused"] == (1, WALKED, "")

@@ -29,9 +29,9 @@ def _public_members(module: types.ModuleType) -> list[str]:
 def test_compose_all_is_exactly_its_public_members() -> None:
     assert compose.__all__ == _public_members(compose)
     assert compose.__all__ == [
-        "children", "ComponentInfo", "ComponentType", "CompositionGraph", "ExportRef", "import_dependencies",
-        "ImportRef", "InstanceNode", "Package", "plug", "PlugResult", "read_component", "skeleton",
-        "Source", "Stub", "STUB_MODULE_NAME", "trap_stub"]
+        "children", "ComponentInfo", "ComponentType", "CompositionGraph", "ExportRef", "extern_name",
+        "import_dependencies", "ImportRef", "InstanceNode", "Package", "plug", "PlugResult", "read_component",
+        "skeleton", "Source", "Stub", "STUB_MODULE_NAME", "trap_stub", "TypeScope"]
 
 
 def test_package_exports_the_spec_dsl_and_version() -> None:

@@ -17,9 +17,12 @@ SIZE_BUDGET = 200_000  # bytes: smaller than WASI-Virt's virtual adapter (208 KB
 
 
 def world_items(kind: str) -> set[str]:
-    """`import`/`export` names listed in our world file."""
-    world = wit_gen.wit_files()["virtualizer.wit"]
-    return set(re.findall(rf"^\s*{kind} ([^;]+);", world, re.MULTILINE))
+    """`import`/`export` names listed in the virtualizer's world (the file's other world,
+    `host-filesystem`, only describes the host's types: build.host_filesystem_types_path)."""
+    text = wit_gen.wit_files()["virtualizer.wit"]
+    world = re.search(r"^world virtualizer \{(.*?)^\}", text, re.MULTILINE | re.DOTALL)
+    assert world is not None
+    return set(re.findall(rf"^\s*{kind} ([^;]+);", world[1], re.MULTILINE))
 
 
 # -- generated WIT ---------------------------------------------------------------------------
@@ -198,3 +201,15 @@ def test_real_build_is_cached(monkeypatch):
     build.virtualizer_path()
     monkeypatch.setattr(build, "_build", lambda *a, **k: pytest.fail("rebuilt a cached virtualizer"))
     assert build.virtualizer_path().is_file()
+
+
+def test_the_host_filesystem_types_declare_every_function_mounts_need():
+    """What the fused splice widens a child's import with (`fuse/widen.py`) is read from
+    this component: the host's whole `wasi:filesystem/types`, as wit-component types it."""
+    from wasivirt_component.compose import read_component
+    from wasivirt_component.fuse.host import MOUNT_NEEDS
+
+    imports = read_component(build.host_filesystem_types_path().read_bytes()).type.imports
+    types = imports[f"wasi:filesystem/types@{names.WASI_VERSION}"]
+    assert set(MOUNT_NEEDS[1]) <= set(types.exports)  # type: ignore[union-attr]
+    assert build.host_filesystem_types_path() == build.host_filesystem_types_path()  # cached

@@ -145,9 +145,9 @@ def _fused(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
     """The fused virtualizer spliced into the child (raises `fuse.Unsupported`)."""
     from .fuse import fuse
     from .fuse.structure import served
-    from .virt.build import fused_core_module
+    from .virt.build import fused_core_module, host_filesystem_types_path
 
-    result = fuse(child.data, fused_core_module(progress=progress), image,
-                  host_filesystem=host_filesystem, what=child.name)
+    result = fuse(child.data, fused_core_module(progress=progress), image, host_filesystem=host_filesystem,
+                  host_types=lambda: host_filesystem_types_path(progress=progress).read_bytes(), what=child.name)
     validate_fused(result.data, name)
     return _Linked(result.data, [n for n in child.type.imports if served(n)], result.trapped)

@@ -4,7 +4,9 @@
 `CompositionGraph` instantiates components, connects imports to exports (checked by
 `_compare.py`, with resource binding), merges same-named imports and encodes the result
 (`_graph.py`, `_encoder.py`); `plug` is `wac plug` on top of it; `trap_stub` and `skeleton`
-generate components whose every function traps (`_stub.py`, `_shim.py`).
+generate components whose every function traps (`_stub.py`, `_shim.py`); `TypeScope` and
+`extern_name` encode model types into a type body (the fused splice widens an import with
+them: `fuse/widen.py`).
 
 This module is the public face: `__all__` below (pinned by tests/test_public_api.py).
 The `_`-named submodules are internal. Two are public, because the virtualizer's glue
@@ -14,6 +16,7 @@ generator builds on them: the type model (`compose.types`) and the canonical ABI
 
 from __future__ import annotations
 
+from ._encoder import TypeScope, extern_name
 from ._graph import CompositionGraph, ExportRef, ImportRef, InstanceNode, Package, Source
 from ._plug import PlugResult, plug
 from ._reader import ComponentInfo, read_component
@@ -27,6 +30,7 @@ __all__ = [
     "ComponentType",
     "CompositionGraph",
     "ExportRef",
+    "extern_name",
     "import_dependencies",
     "ImportRef",
     "InstanceNode",
@@ -39,4 +43,5 @@ __all__ = [
     "Stub",
     "STUB_MODULE_NAME",
     "trap_stub",
+    "TypeScope",
 ]

@@ -9,7 +9,8 @@ cannot be fused (the pipeline then falls back to the composed mode, or refuses a
 fused link). Modules: `items` (the component as rewritable definitions), `structure`
 (finding the WASI importers), `host` (binding the virtualizer's host imports), `modules`
 (generated helper modules), `coretypes` (core signatures), `splice` (the rewrite itself),
-`skeleton` (validating the result without compiling its code).
+`skeleton` (validating the result without compiling its code), `widen` (declaring host
+functions the child's import lacks).
 
 Host streams (a mounted file's, stdio) copy once: the host's stream reads and writes are
 also lowered with the program's memory and the bridge's caller realloc, and the
@@ -19,11 +20,10 @@ into (or reads straight from) the program's buffer; only an error is translated 
 With several fronts of distinct memories, they are lowered once per front and a small
 dispatcher picks the current front's (`modules.dispatch_module`).
 
-What is not done yet: a child with host mounts whose `wasi:filesystem/types` import lacks
-what the virtualizer's path walk calls falls back to the composed mode
-(`host.MOUNT_NEEDS`: `stat-at`, `open-at`, `readlink-at`; the fused virtualizer can call
-only the host functions the child imports, and adding them to the child's import type is
-not built).
+A child with host mounts whose `wasi:filesystem/types` import lacks what the virtualizer's
+path walk calls (`host.MOUNT_NEEDS`: `stat-at`, `open-at`, `readlink-at`; a program that
+never stats or reads a link) has that import widened to declare them (`widen`): fused, the
+virtualizer can call only host functions lowered from the child's own imports.
 """
 
 from __future__ import annotations

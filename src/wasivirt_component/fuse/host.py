@@ -17,6 +17,7 @@ and realloc instead (`Binding.caller`), so the host reads and writes the program
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ DROP = "[resource-drop]"
 # What the virtualizer calls on a host mount whatever the child asks for (the path walk and
 # opening the mount: virt/c/paths.c, mount.c; `readlink-at` to follow a symlink itself, on
 # a path with `..` or in a mount with hidden paths). Fused, it can call only what the
-# child's own import declares, so a child lacking one is composed.
+# child's own import declares: one lacking them is widened to declare them (`widen.py`).
 MOUNT_NEEDS = ("filesystem/types", ("[method]descriptor.open-at", "[method]descriptor.stat-at",
                                     "[method]descriptor.readlink-at"))
 
@@ -61,6 +62,7 @@ class HostPlan:
     bindings: list[Binding]
     host: list[str] = field(default_factory=list)      # child imports the virtualizer uses
     missing: list[str] = field(default_factory=list)   # wanted, but the child's import lacks it
+    widen: dict[str, dict[str, FuncType]] = field(default_factory=dict)  # import -> functions to declare
 
 
 def wanted_imports(child: ComponentType, served: list[str], host_filesystem: bool) -> set[str]:
@@ -73,33 +75,40 @@ def wanted_imports(child: ComponentType, served: list[str], host_filesystem: boo
     return names | import_dependencies(child, sorted(names))
 
 
-def plan_host(imports: dict[tuple[str, str], Signature], child: ComponentType, wanted: set[str]) -> HostPlan:
+def plan_host(imports: dict[tuple[str, str], Signature], child: ComponentType, wanted: set[str],
+               full_filesystem: Callable[[], InstanceType]) -> HostPlan:
     """A binding for each `wasivirt-host:*` import of the fused core (`imports`: its
-    function imports and their core signatures)."""
+    function imports and their core signatures). A `MOUNT_NEEDS` function the child's
+    import lacks is bound all the same, with its type from `full_filesystem()` (the host's
+    whole interface), and listed in `HostPlan.widen` for the splice to declare."""
     by_key = {compat_key(n): n for n in child.imports}
     plan = HostPlan([])
     used: set[str] = set()
-    lacking: list[str] = []   # what host mounts need (MOUNT_NEEDS) and the child's import lacks
     for (module, fname), sig in imports.items():
         if not module.startswith(HOST_PACKAGE):
             continue
         source = by_key.get(compat_key("wasi:" + module[len(HOST_PACKAGE):]))
         instance = child.imports.get(source) if source in wanted else None
         binding = _bind(module, fname, sig, source, instance) if isinstance(instance, InstanceType) else None
+        if binding is None and source is not None and isinstance(instance, InstanceType) \
+                and _mount_need(source, fname):
+            added = full_filesystem().exports.get(fname)
+            if isinstance(added, FuncType):
+                binding = _bind(module, fname, sig, source, InstanceType({fname: added}))
+                plan.widen.setdefault(source, {})[fname] = added
         if binding is None:
             if source in wanted:
                 plan.missing.append(f"{module.removeprefix(HOST_PACKAGE)} {fname}")
-                if split_name(source or "")[0] == "wasi:" + MOUNT_NEEDS[0] and fname in MOUNT_NEEDS[1]:
-                    lacking.append(fname)
             binding = Binding(module, fname, "trap", sig)
         else:
             used.add(source)  # type: ignore[arg-type]
         plan.bindings.append(binding)
     plan.host = sorted(used)
-    if lacking:
-        raise Unsupported(f"its wasi:{MOUNT_NEEDS[0]} import lacks {', '.join(lacking)}, which host mounts "
-                          "need (fused, the virtualizer can call only the host functions the child imports)")
     return plan
+
+
+def _mount_need(source: str, fname: str) -> bool:
+    return split_name(source)[0] == "wasi:" + MOUNT_NEEDS[0] and fname in MOUNT_NEEDS[1]
 
 
 def _bind(module: str, field: str, sig: Signature, source: str | None,

@@ -655,6 +655,48 @@ class _Positions:
         return self._next()
 
 
+# -- instance type bodies -------------------------------------------------------------------
+
+@dataclass
+class InstanceTypeBody:
+    """An encoded instance type (`0x42 decls`): its declarations' bytes, and what a new
+    declaration appended to it can refer to -- the next local type index and the local type
+    index each type export name has."""
+
+    decls: memoryview
+    count: int
+    type_count: int
+    type_exports: dict[str, int]
+
+
+def read_instance_type(data: bytes | memoryview, what: str = "instance type") -> InstanceTypeBody:
+    """The declarations of the instance type `data` (one top-level type definition, already
+    encoded: its outer aliases are copied as they are)."""
+    r = Reader(data, 0, None, what)
+    if r.u8() != 0x42:
+        raise r.error("not an instance type")
+    n = r.count()
+    start = r.pos
+    w = _Walker(r, bytearray(), lambda space, idx: idx, depth=1)
+    types, exports = 0, {}
+    for _ in range(n):
+        tag = r.peek()
+        if tag == 0x04:
+            r.u8()
+            name = w.extern_name()
+            if r.peek() == 0x03:
+                exports[name] = types
+                types += 1
+            w.externdesc()
+            continue
+        if tag == 0x01 or (tag == 0x02 and bytes(r.data[r.pos + 1:r.pos + 2]) == b"\x03"):
+            types += 1
+        w.decl(component=False)
+    if not r.at_end():
+        raise r.error("trailing bytes after the instance type")
+    return InstanceTypeBody(memoryview(data)[start:], n, types, exports)
+
+
 # -- new items ------------------------------------------------------------------------------
 # Each encodes its references through `index_of` when the component is written, so it can
 # be inserted anywhere before its first use.

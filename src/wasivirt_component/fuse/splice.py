@@ -46,7 +46,7 @@ from ..virt.splice import image_memory_parts
 from ..virt.wiring import tied_imports
 from . import modules
 from .coretypes import CoreInterface, Signature, read_interface
-from .host import Binding, plan_host, wanted_imports
+from .host import MOUNT_NEEDS, Binding, plan_host, wanted_imports
 from .items import (
     Item,
     Unsupported,
@@ -62,6 +62,7 @@ from .items import (
     parse_component,
 )
 from .structure import Importer, WasiShape, find_importers, identity, import_items, served
+from .widen import full_interface, widen_import
 
 REALLOC = "cabi_realloc"
 
@@ -75,19 +76,24 @@ class Fused:
     host: list[str]                                     # child imports the virtualizer calls for it
     missing: list[str] = field(default_factory=list)    # host functions it would call, absent from the child
     trapped: list[str] = field(default_factory=list)    # child imports tied to served types: every call traps
+    widened: list[str] = field(default_factory=list)    # "IMPORT FUNCTION": declared for host mounts (widen.py)
 
 
-def fuse(child: bytes, core: bytes, image: bytes, *, host_filesystem: bool, what: str = "child") -> Fused:
+def fuse(child: bytes, core: bytes, image: bytes, *, host_filesystem: bool,
+         host_types: Callable[[], bytes] | None = None, what: str = "child") -> Fused:
     """`child` (a jco-adapted or flat WASI 0.2 component) with the fused virtualizer `core`
-    serving `image`. Raises `Unsupported` (with the reason) when the child's structure is
-    not one the splice can prove right."""
+    serving `image`. `host_types()`: a component importing the whole host
+    `wasi:filesystem/types` (`virt.build.host_filesystem_types_path`), read only when host
+    mounts need a function the child's import lacks (`widen.py`). Raises `Unsupported`
+    (with the reason) when the child's structure is not one the splice can prove right."""
     try:
-        return _fuse(child, core, image, host_filesystem, what)
+        return _fuse(child, core, image, host_filesystem, host_types, what)
     except BinaryFormatError as exc:  # well-formed for the composer, not for this walker
         raise Unsupported(f"{what}: {exc}") from None
 
 
-def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: str) -> Fused:
+def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool,
+          host_types: Callable[[], bytes] | None, what: str) -> Fused:
     comp = parse_component(child, what)
     shape = find_importers(comp, what)
     ctype = read_component(child, what).type
@@ -108,8 +114,10 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
 
     # 3-4: the host side and the fused core
     wanted = wanted_imports(ctype, shape.served_arguments, host_filesystem)
-    plan = plan_host(ours.imports, ctype, wanted)
+    plan = plan_host(ours.imports, ctype, wanted, lambda: full_interface(host_types, MOUNT_NEEDS[0], what))
     imports = import_items(comp)
+    for source, declared in plan.widen.items():
+        widen_import(comp.items, imports[compat_key(source)], declared, f"{what}: {source}")
     host_args = _host_functions(block, plan.bindings, imports, memory, ([f.memory for f in shape.fronts], i_bridge))
     args = [(FUSED_MEMORY_IMPORT[0], i_img), (BRIDGE_MODULE, i_bridge)]
     i_core = block.add(new_instantiate(m_core, args + [(m, block.add(new_core_exports(funcs)))
@@ -133,7 +141,8 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool, what: 
     items = _assemble(comp.items, shape, block, replace, fixups, imports, what)
     _check_isolated(items, tied, plan.host, what)
     return Fused(encode_component(items), shape.served_arguments, plan.host, plan.missing,
-                 [n for n in ctype.imports if n in {name for _, _, name in trapped}])
+                 [n for n in ctype.imports if n in {name for _, _, name in trapped}],
+                 sorted(f"{source} {f}" for source, declared in plan.widen.items() for f in declared))
 
 
 Functions = dict[int, list[tuple[str, Item]]]   # id(argument bundle) -> its new (name, function)s

@@ -37,7 +37,7 @@ from ..fsutil import atomic_path
 from ..paths import cache_dir
 from .glue import generate, generate_lowered, load_world
 from .glue.lowered import Forward
-from .names import HOST_PACKAGE, WASI_VERSION, WORLD, WORLD_PACKAGE
+from .names import HOST_FILESYSTEM_WORLD, HOST_PACKAGE, WASI_VERSION, WORLD, WORLD_PACKAGE
 from .wit_gen import wit_files, write_wit_dir
 
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -159,6 +159,37 @@ def fused_core_module(*, progress: Progress = None) -> bytes:
     return fused_core_path(progress=progress).read_bytes()
 
 
+def host_filesystem_types_path(*, progress: Progress = None) -> Path:
+    """A component importing the whole `wasi:filesystem/types` (world `host-filesystem`, a
+    dummy core module by wit-component): where the fused splice reads the types of host
+    functions a child's own import lacks (`fuse/widen.py`). Cached like the virtualizer."""
+    wit = wit_files()
+    key = hashlib.sha256(KEY_VERSION + b"\0host-filesystem\0" + toolchain.wasm_tools_version().encode())
+    for rel in sorted(wit):
+        key.update(f"\0{rel}\0".encode() + wit[rel].encode())
+    return _cached("host-filesystem", key.hexdigest(), lambda target: _build_types(target, wit, HOST_FILESYSTEM_WORLD),
+                   progress, "Reading the host filesystem's types (once)...")
+
+
+def _build_types(target: Path, wit: dict[str, str], world: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="wasivirt-virt-") as tmp:
+        work = Path(tmp)
+        wit_dir = write_wit_dir(work / "wit", wit)
+        embedded = work / "embedded.wasm"
+        _wrap(wit_dir, ["--dummy"], world, embedded, target)
+
+
+def _wrap(wit_dir: Path, core: list[str], world: str, embedded: Path, target: Path) -> None:
+    """wit-component: embed `wit_dir`'s `world` into the core module (`core`: its path, or
+    `--dummy`), then make the component `target` (written atomically)."""
+    tools = toolchain.wasm_tools()
+    toolchain.run_tool([tools, "component", "embed", str(wit_dir), "--world", world, *core,
+                        "-o", str(embedded)], what="embedding the virtualizer's WIT")
+    with atomic_path(target) as out:
+        toolchain.run_tool([tools, "component", "new", str(embedded), "-o", str(out)],
+                           what="wrapping the virtualizer into a component")
+
+
 def _cached(prefix: str, key: str, build: Callable[[Path], None], progress: Progress, what: str) -> Path:
     """`<cache>/virtualizer/PREFIX-KEY.wasm`, made by `build(target)` under the build lock
     when missing; older builds of the same prefix are pruned."""
@@ -198,13 +229,7 @@ def compile_component(wit: dict[str, str], world: str, package: str | None, sour
         wit_dir = write_wit_dir(work / "wit", wit)
         core = work / "core.wasm"
         _compile(work, sources, glue, LDFLAGS, core)
-        embedded = work / "embedded.wasm"
-        tools = toolchain.wasm_tools()
-        toolchain.run_tool([tools, "component", "embed", str(wit_dir), "--world", world, str(core),
-                            "-o", str(embedded)], what="embedding the virtualizer's WIT")
-        with atomic_path(target) as out:
-            toolchain.run_tool([tools, "component", "new", str(embedded), "-o", str(out)],
-                               what="wrapping the virtualizer into a component")
+        _wrap(wit_dir, [str(core)], world, work / "embedded.wasm", target)
 
 
 def compile_fused_core(wit: dict[str, str], world: str, package: str | None, sources: dict[str, bytes],

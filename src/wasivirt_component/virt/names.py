@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from ..names import WASI_VERSION
 
-__all__ = ["HOST_NAMESPACE", "HOST_PACKAGE", "WASI_PACKAGES", "WASI_VERSION", "WORLD", "WORLD_PACKAGE"]
+__all__ = ["HOST_FILESYSTEM_WORLD", "HOST_NAMESPACE", "HOST_PACKAGE", "WASI_PACKAGES", "WASI_VERSION", "WORLD",
+           "WORLD_PACKAGE"]
 WASI_PACKAGES = ("io", "clocks", "cli", "filesystem", "sockets", "random")
 HOST_NAMESPACE = "wasivirt-host"
 HOST_PACKAGE = HOST_NAMESPACE + ":"
 WORLD = "virtualizer"
 WORLD_PACKAGE = "wasivirt:virt@0.1.0"
+# The world importing the whole wasi:filesystem/types (build.host_filesystem_types_path).
+HOST_FILESYSTEM_WORLD = "host-filesystem"
 
 # Fused linking (build.fused_core_module, bridge.py, splice.image_memory_module): how the
 # virtualizer's core modules import each other. The code module imports its memory under
