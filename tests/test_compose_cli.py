@@ -18,8 +18,8 @@ import pytest
 
 from support.cbuild import compile_c
 from support.cli import SESSION_CACHE, cli_env, run_cli
-from support.httpserve import wasmtime_cli
 from support.vfsapps import LINKS, run_app, wasivirt
+from support.wasmtimecli import wasmtime_cli
 from wasivirt_component import toolchain
 
 EPOCH = 1_700_000_000

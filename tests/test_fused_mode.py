@@ -19,10 +19,10 @@ from wasmtime.component import Component, Linker
 
 from support.cbuild import compile_c
 from support.cli import run_cli
-from support.httpserve import wasmtime_cli
 from support.mutants import with_forwarding_realloc
 from support.probes import PROBES, make_tree
 from support.vfsapps import LINKS, compose, run_app, wasivirt
+from support.wasmtimecli import wasmtime_cli
 from wasivirt_component import toolchain
 from wasivirt_component.artifact import read_artifact
 from wasivirt_component.engine import make_engine

