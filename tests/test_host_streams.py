@@ -21,8 +21,8 @@ import pytest
 
 from support.cbuild import compile_c
 from support.cli import run_cli
-from support.httpserve import wasmtime_cli
 from support.vfsapps import LINKS, Outcome, compose, run_native, wasivirt
+from support.wasmtimecli import wasmtime_cli
 from wasivirt_component.fuse.host import MOUNT_NEEDS
 
 MOUNT_SPEC = "from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/', host='data')\n"
