@@ -102,28 +102,35 @@ GENERATOR_SOURCES = [_GLUE_DIR / n for n in ("cgen.py", "model.py")] + [
 FUSED_GENERATOR_SOURCES = [*GENERATOR_SOURCES, _GLUE_DIR / "lowered.py"]
 
 
-def cache_key(wit: dict[str, str], sources: dict[str, bytes], *, fused: bool = False) -> str:
-    """Hex digest identifying a build: same key, same component (or fused core module). The
-    glue generator's own sources stand in for its output, so a hit needs no WIT resolution."""
+def _hasher(variant: str, wit: dict[str, str]) -> tuple[Callable[[], str], Callable[[str, bytes], None]]:
+    """A key's hash started with what every build depends on (variant, wasm-tools, the WIT):
+    its hex digest, and the function adding a labelled part to it."""
     h = hashlib.sha256(KEY_VERSION)
 
     def add(label: str, data: bytes) -> None:
         h.update(f"\0{label}\0{len(data)}\0".encode())
         h.update(data)
 
-    add("variant", b"fused" if fused else b"component")
-    add("zig", toolchain.zig_version().encode())
+    add("variant", variant.encode())
     add("wasm-tools", toolchain.wasm_tools_version().encode())
-    add("flags", "\0".join(CFLAGS + (FUSED_LDFLAGS if fused else LDFLAGS)).encode())
     for rel in sorted(wit):
         add("wit:" + rel, wit[rel].encode())
+    return h.hexdigest, add
+
+
+def cache_key(wit: dict[str, str], sources: dict[str, bytes], *, fused: bool = False) -> str:
+    """Hex digest identifying a build: same key, same component (or fused core module). The
+    glue generator's own sources stand in for its output, so a hit needs no WIT resolution."""
+    digest, add = _hasher("fused" if fused else "component", wit)
+    add("zig", toolchain.zig_version().encode())
+    add("flags", "\0".join(CFLAGS + (FUSED_LDFLAGS if fused else LDFLAGS)).encode())
     for name in sorted(sources):
         add("src:" + name, sources[name])
     for path in FUSED_GENERATOR_SOURCES if fused else GENERATOR_SOURCES:
         add("generator:" + path.name, path.read_bytes())
     if fused:
         add("forward", repr(FORWARDED).encode())
-    return h.hexdigest()
+    return digest()
 
 
 def virtualizer_cache_dir() -> Path:
@@ -164,10 +171,8 @@ def host_filesystem_types_path(*, progress: Progress = None) -> Path:
     dummy core module by wit-component): where the fused splice reads the types of host
     functions a child's own import lacks (`fuse/widen.py`). Cached like the virtualizer."""
     wit = wit_files()
-    key = hashlib.sha256(KEY_VERSION + b"\0host-filesystem\0" + toolchain.wasm_tools_version().encode())
-    for rel in sorted(wit):
-        key.update(f"\0{rel}\0".encode() + wit[rel].encode())
-    return _cached("host-filesystem", key.hexdigest(), lambda target: _build_types(target, wit, HOST_FILESYSTEM_WORLD),
+    key = _hasher(HOST_FILESYSTEM_WORLD, wit)[0]()
+    return _cached(HOST_FILESYSTEM_WORLD, key, lambda target: _build_types(target, wit, HOST_FILESYSTEM_WORLD),
                    progress, "Reading the host filesystem's types (once)...")
 
 
