@@ -175,8 +175,8 @@ def test_an_import_that_cannot_be_widened_is_unsupported(adapted, core, image):
 
 
 def test_host_stream_reads_and_writes_are_lowered_into_the_programs_memory(probe, core, image):
-    """Single-copy host streams (issue 11): the host's stream reads and writes are lowered
-    a second time, for the fused core's `[caller-memory]` imports, with the program's own
+    """Single-copy host streams (issue 11): the host's stream reads and writes (and a host
+    listing's `read-directory-entry`) are lowered a second time, for the fused core's `[caller-memory]` imports, with the program's own
     memory (the one its instantiation exports) and, for reads, the bridge's `caller-realloc`
     (the adapter's `cabi_import_realloc`): the host writes into the program's buffer. The
     other host functions keep the virtualizer's memory and realloc."""
@@ -195,11 +195,13 @@ def test_host_stream_reads_and_writes_are_lowered_into_the_programs_memory(probe
     lowered: dict[str, list[tuple[object, object]]] = {}
     for i in items:
         func = i.refs[0] if i.info.kind == "canon lower" else None
-        if func is not None and func.refs and func.refs[0].info.name == "wasi:io/streams@0.2.12":
+        if func is not None and func.refs and func.refs[0].info.name in ("wasi:io/streams@0.2.12",
+                                                                            "wasi:filesystem/types@0.2.12"):
             memory = i.refs[i.info.options["memory"]].refs[0] if "memory" in i.info.options else None
             realloc = i.refs[i.info.options["realloc"]] if "realloc" in i.info.options else None
             lowered.setdefault(func.info.name, []).append((memory, realloc))
-    reads = ["[method]input-stream.read", "[method]input-stream.blocking-read"]
+    reads = ["[method]input-stream.read", "[method]input-stream.blocking-read",
+             "[method]directory-entry-stream.read-directory-entry"]  # (a listing: each entry's name)
     writes = ["[method]output-stream.write", "[method]output-stream.blocking-write-and-flush"]
     for name in reads + writes:
         memories = [m for m, _ in lowered[name]]

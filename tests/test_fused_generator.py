@@ -331,3 +331,36 @@ def test_forwarding_imports_the_host_function_again_for_the_callers_memory():
         generate_lowered(world, forward=[Forward(ours, "[method]pipe.other", host)])
     with pytest.raises(GlueError, match="imports no"):
         generate_lowered(world, forward=[Forward(ours, "[method]pipe.read", "test:fwd/none@0.1.0")])
+
+
+ENTRY_WIT = """
+package test:ent@0.1.0;
+interface host-side {
+  record entry { kind: u8, name: string }
+  record renamed { kind: u8, title: string }
+  enum code { busy, gone }
+  resource lister { next: func() -> result<option<entry>, code>; other: func() -> result<option<renamed>, code>; }
+}
+interface ours {
+  record entry { kind: u8, name: string }
+  enum code { busy, gone }
+  resource lister { next: func() -> result<option<entry>, code>; other: func() -> result<option<entry>, code>; }
+}
+world w { import host-side; export ours; }
+"""
+
+
+def test_forwarding_accepts_the_hosts_own_type_of_the_same_shape():
+    """A directory entry is a record of each interface's own (ours, the host's): forwarding
+    compares shapes, not names, and refuses a record whose fields differ; an enum error needs
+    no translation (no `_forwarded_err` hook)."""
+    from wasivirt_component.virt.glue import GlueError, generate_lowered, load_world
+    from wasivirt_component.virt.glue.lowered import Forward
+
+    world = load_world(build.resolve_wit({"world.wit": ENTRY_WIT}), "w")
+    ours, host = "test:ent/ours@0.1.0", "test:ent/host-side@0.1.0"
+    glue = generate_lowered(world, forward=[Forward(ours, "[method]lister.next", host)])
+    assert "bool test_ent_ours_lister_next_forward(" in glue.header
+    assert "forwarded_err" not in glue.header
+    with pytest.raises(GlueError, match="ok type must be the same"):
+        generate_lowered(world, forward=[Forward(ours, "[method]lister.other", host)])

@@ -80,10 +80,13 @@ def resolve_wit(wit: dict[str, str]) -> dict[str, Any]:
 
 
 # Fused, host streams forward these to the host lowered with the caller's memory and realloc:
-# the host reads and writes the program's buffer itself (one copy, not two; glue/lowered.py).
-FORWARDED = [Forward(f"wasi:io/streams@{WASI_VERSION}", name, f"{HOST_PACKAGE}io/streams@{WASI_VERSION}")
-             for name in ("[method]input-stream.read", "[method]input-stream.blocking-read",
-                          "[method]output-stream.write", "[method]output-stream.blocking-write-and-flush")]
+# the host reads and writes the program's buffer itself (one copy, not two; glue/lowered.py);
+# so does a host directory's listing when its mount hides nothing (the entry's name).
+FORWARDED = [*(Forward(f"wasi:io/streams@{WASI_VERSION}", name, f"{HOST_PACKAGE}io/streams@{WASI_VERSION}")
+               for name in ("[method]input-stream.read", "[method]input-stream.blocking-read",
+                            "[method]output-stream.write", "[method]output-stream.blocking-write-and-flush")),
+             Forward(f"wasi:filesystem/types@{WASI_VERSION}", "[method]directory-entry-stream.read-directory-entry",
+                     f"{HOST_PACKAGE}filesystem/types@{WASI_VERSION}")]
 
 
 def generated_glue(wit: dict[str, str], world: str = WORLD, package: str | None = WORLD_PACKAGE, *,

@@ -242,6 +242,16 @@ void filesystem_types_directory_entry_stream_destroy(filesystem_types_directory_
   wv_free(self);
 }
 
+/* Fused (glue/lowered.py): a host directory's listing goes to the host's function lowered
+ * with the caller's memory and realloc when the mount hides nothing, so the host writes each
+ * entry's name into the program's memory itself; with hidden names we filter (below). */
+bool filesystem_types_directory_entry_stream_read_directory_entry_forward(
+    filesystem_types_directory_entry_stream_t *self, host_filesystem_types_directory_entry_stream_borrow_t *host) {
+  if (self->listing.host < 0 || wv_mount_has_hides(self->listing.mount)) return false;
+  host->handle = self->listing.host;
+  return true;
+}
+
 bool filesystem_types_directory_entry_stream_read_directory_entry(
     filesystem_types_directory_entry_stream_t *self, wv_option_filesystem_types_directory_entry_t *ret,
     code_t *err) {

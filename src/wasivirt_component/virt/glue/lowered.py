@@ -61,6 +61,7 @@ table handles).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -210,7 +211,7 @@ class LoweredGenerator(Generator):
                 and isinstance(host_self, Borrow) and not self.ours(host_self.resource)):
             raise GlueError(f"{where}: the first parameter must borrow our resource (the host's, there)")
         for (_, a), (_, b) in zip(fn.params[1:], host.params[1:], strict=True):
-            if _handles(a) or _handles(b) or self.key(a) != self.key(b):
+            if _handles(a) or _handles(b) or not _same_shape(a, b):
                 raise GlueError(f"{where}: the parameters after self must be the same, with no handles")
         if len([f for _, t in fn.params for f in abi.flatten(t)]) > MAX_FLAT_PARAMS:
             raise GlueError(f"{where}: spilled parameters cannot be forwarded")
@@ -218,7 +219,7 @@ class LoweredGenerator(Generator):
         if (not (isinstance(r, Result) and isinstance(h, Result))
                 or abi.lowered_core_signature(FuncType(tuple(fn.params), r))[1]):
             raise GlueError(f"{where}: only a result<T, E> returned through a return pointer is forwarded")
-        if _handles(r.ok) or _handles(h.ok) or self.key(r.ok) != self.key(h.ok):
+        if _handles(r.ok) or _handles(h.ok) or not _same_shape(r.ok, h.ok):
             raise GlueError(f"{where}: the ok type must be the same both sides, with no handles")
         if r.err is None or h.err is None:
             if r.err is not h.err:
@@ -464,6 +465,22 @@ def _handles(t: Any) -> list[Own | Borrow]:
     if isinstance(t, (Own, Borrow)):
         return [t]
     return [h for c in children(t) for h in _handles(c)]
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    """Whether two value types are the same but for their names and owners (ours and the
+    host's `directory-entry` are): one canonical ABI layout, one meaning. Resources only
+    match themselves."""
+    if isinstance(a, Resource) or isinstance(b, Resource):
+        return a is b
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_shape(x, y) for x, y in zip(a, b, strict=True))
+    if not dataclasses.is_dataclass(a) or isinstance(a, type):
+        return type(a) is type(b) and a == b
+    if type(a) is not type(b):
+        return False
+    return all(_same_shape(getattr(a, f.name), getattr(b, f.name))
+               for f in dataclasses.fields(a) if f.name != "name")
 
 
 def _needs_translation(t: Any) -> bool:
