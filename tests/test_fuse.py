@@ -151,8 +151,8 @@ def test_an_import_lacking_what_mounts_need_is_widened_to_declare_it(adapted, co
     functions = {n for n in added if n.startswith("[")}
     assert functions == {"[method]descriptor.stat-at", "[method]descriptor.readlink-at"}
     assert list(after.exports)[:len(before.exports)] == list(before.exports)
-    assert result.widened == ["wasi:filesystem/types@0.2.12 [method]descriptor.readlink-at",
-                              "wasi:filesystem/types@0.2.12 [method]descriptor.stat-at"]
+    assert result.widened == [("wasi:filesystem/types@0.2.12", "[method]descriptor.readlink-at"),
+                              ("wasi:filesystem/types@0.2.12", "[method]descriptor.stat-at")]
     plain = fuse(cat, core, image, host_filesystem=False, what="cat")
     assert plain.widened == [] and not [n for n in read_component(plain.data).type.imports
                                         if n.startswith("wasi:filesystem/")]

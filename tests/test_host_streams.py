@@ -179,6 +179,8 @@ def test_a_child_lacking_what_mounts_need_is_fused_with_its_import_widened(tmp_p
     auto = tmp_path / "auto.wasm"
     made = wasivirt("compose", str(child), "--vfs", str(spec), "-o", str(auto))
     assert made.code == 0 and "note:" not in made.stderr, made.stderr
+    declared = next(line for line in made.stdout.splitlines() if line.startswith("declared for the host mounts"))
+    assert declared.endswith(": " + ", ".join(f"filesystem/types {n.rsplit('.', 1)[-1]}" for n in sorted(lacking)))
     from wasivirt_component.artifact import read_artifact
     record = read_artifact(auto.read_bytes())
     assert record is not None and record.link == "fused"

@@ -235,6 +235,9 @@ def compose(
     if result.trapped:
         typer.echo(f"trap if called (their streams and pollables would bypass the virtual wasi:io; "
                    f"not virtualized yet): {', '.join(short(n) for n in result.trapped)}")
+    if result.widened:
+        typer.echo("declared for the host mounts (the program's own import lacks them; the host has them): "
+                   + ", ".join(f"{short(source)} {function.rsplit('.', 1)[-1]}" for source, function in result.widened))
     for m in result.mounts:
         policy = ", ".join(["read-only" if m.read_only else "read-write"]
                            + ([f"hides {' '.join(m.hide)}"] if m.hide else []))

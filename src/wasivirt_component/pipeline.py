@@ -57,6 +57,7 @@ class ComposeResult:
     mounts: list[MountRecord] = field(default_factory=list)  # host mounts (recorded in the output)
     link: str = "composed"   # "fused": the virtualizer inside the child's component
     note: str | None = None  # why an automatic choice fell back to the composed mode
+    widened: list[tuple[str, str]] = field(default_factory=list)  # (import, function) declared for host mounts
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class _Linked:
     data: bytes
     virtualized: list[str]
     trapped: list[str] = field(default_factory=list)
+    widened: list[tuple[str, str]] = field(default_factory=list)
 
 
 def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
@@ -121,7 +123,7 @@ def compose_files(child: str | os.PathLike[str], spec: str | os.PathLike[str],
                               f"{', '.join(leaked)} although the spec declares no host mount")
     atomic_write_bytes(output, data)
     return ComposeResult(data, not adaptation.already_component, linked.virtualized, imports,
-                         linked.trapped, mounts, mode, note)
+                         linked.trapped, mounts, mode, note, linked.widened)
 
 
 def _composed(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
@@ -150,4 +152,4 @@ def _fused(child: ComponentInfo, image: bytes, host_filesystem: bool, name: str,
     result = fuse(child.data, fused_core_module(progress=progress), image, host_filesystem=host_filesystem,
                   host_types=lambda: host_filesystem_types_path(progress=progress).read_bytes(), what=child.name)
     validate_fused(result.data, name)
-    return _Linked(result.data, [n for n in child.type.imports if served(n)], result.trapped)
+    return _Linked(result.data, [n for n in child.type.imports if served(n)], result.trapped, result.widened)

@@ -76,7 +76,7 @@ class Fused:
     host: list[str]                                     # child imports the virtualizer calls for it
     missing: list[str] = field(default_factory=list)    # host functions it would call, absent from the child
     trapped: list[str] = field(default_factory=list)    # child imports tied to served types: every call traps
-    widened: list[str] = field(default_factory=list)    # "IMPORT FUNCTION": declared for host mounts (widen.py)
+    widened: list[tuple[str, str]] = field(default_factory=list)  # (import, function) declared for mounts (widen.py)
 
 
 def fuse(child: bytes, core: bytes, image: bytes, *, host_filesystem: bool,
@@ -142,7 +142,7 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool,
     _check_isolated(items, tied, plan.host, what)
     return Fused(encode_component(items), shape.served_arguments, plan.host, plan.missing,
                  [n for n in ctype.imports if n in {name for _, _, name in trapped}],
-                 sorted(f"{source} {f}" for source, declared in plan.widen.items() for f in declared))
+                 sorted((source, f) for source, declared in plan.widen.items() for f in declared))
 
 
 Functions = dict[int, list[tuple[str, Item]]]   # id(argument bundle) -> its new (name, function)s
