@@ -17,11 +17,18 @@ import pytest
 
 import support.cli
 from support.cbuild import CACHE, compile_c
+from support.vfsapps import LINKS
 
 REPO = Path(__file__).resolve().parent.parent
 
 # Real components built during the run (C sockets, componentize-py plugs): fixtures.
 pytest_plugins = ["support.components"]
+
+
+@pytest.fixture(scope="module", params=LINKS)
+def link(request: pytest.FixtureRequest) -> str:
+    """Each way to link the virtualizer (`support.vfsapps.LINKS`): a module's apps built once per mode."""
+    return request.param
 
 
 def _cache_file(parts: list[bytes], suffix: str) -> Path:

@@ -21,7 +21,7 @@ import pytest
 
 from support.cbuild import compile_c
 from support.cli import run_cli
-from support.vfsapps import LINKS, Outcome, compose, run_native, wasivirt
+from support.vfsapps import Outcome, compose, run_native, wasivirt
 from support.wasmtimecli import wasmtime_cli
 from wasivirt_component.fuse.host import MOUNT_NEEDS
 
@@ -29,11 +29,6 @@ MOUNT_SPEC = "from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/', ho
 PROC_SPEC = "from wasivirt_component import VFS\nvfs = VFS()\nvfs.mount('/proc', host='proc', read_only=True)\n"
 MOUNT_NEEDS_FUNCTIONS = MOUNT_NEEDS[1]
 BIG = 9 * 1024 * 1024 + 123  # more than one 8 MiB read
-
-
-@pytest.fixture(scope="module", params=LINKS)
-def link(request: pytest.FixtureRequest) -> str:
-    return request.param
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 
 from support.cbuild import compile_c
 from support.probes import PROBES, make_tree
-from support.vfsapps import LINKS, Outcome, compose, run_native, wasivirt
+from support.vfsapps import Outcome, compose, run_native, wasivirt
 from support.wasmtimecli import wasmtime_cli
 
 
@@ -40,11 +40,6 @@ def snapshot(root: Path) -> dict:
 
 def run_mounted(app: Path, host_dir: Path, *args: str, name: str = "data") -> Outcome:
     return wasivirt("run", str(app), "--dir", f"{host_dir}::{name}", "--", *args)
-
-
-@pytest.fixture(scope="module", params=LINKS)
-def link(request: pytest.FixtureRequest) -> str:
-    return request.param
 
 
 @pytest.fixture(scope="module")
