@@ -33,6 +33,7 @@ only indices change.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -114,7 +115,8 @@ def _fuse(child: bytes, core: bytes, image: bytes, host_filesystem: bool,
 
     # 3-4: the host side and the fused core
     wanted = wanted_imports(ctype, shape.served_arguments, host_filesystem)
-    plan = plan_host(ours.imports, ctype, wanted, lambda: full_interface(host_types, MOUNT_NEEDS[0], what))
+    full = functools.cache(lambda: full_interface(host_types, MOUNT_NEEDS[0], what))  # read once, if at all
+    plan = plan_host(ours.imports, ctype, wanted, full)
     imports = import_items(comp)
     for source, declared in plan.widen.items():
         widen_import(comp.items, imports[compat_key(source)], declared, f"{what}: {source}")
